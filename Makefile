@@ -1,0 +1,51 @@
+# The two commands of the README, plus helpers. `make book` and `make test` create .venv on
+# first use and reinstall when requirements.txt or pyproject.toml change.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: book test lint unit browser-deps bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+## book: build the website into _build/html (executes every notebook)
+book: $(STAMP)
+	rm -rf _build/.doctrees _build/jupyter_execute
+	$(BIN)/jupyter-book build . --builder html
+	@echo "open _build/html/index.html"
+
+## test: lint + pytest (unit tests, notebooks through papermill, book with -W, browser check)
+test: $(STAMP) browser-deps
+	$(BIN)/ruff check src tests bench notebooks
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench notebooks
+
+## unit: the fast tests only (no book build, no browser, no notebooks)
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+## browser-deps: Debian's chromium for the site test (installed with apt-get when run as root)
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "installing chromium (Debian package) for the browser test"; \
+	      (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	       (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); \
+	    else echo "chromium not found: install it (apt-get install chromium) or set PAYREFORM_SKIP_BROWSER=1"; fi; }
+
+## bench: print the benchmark figures reported in the book's appendix
+bench: $(STAMP)
+	$(BIN)/python bench/itsa_coverage.py --reps 1000
+	$(BIN)/python bench/itsa_speed.py
+	$(BIN)/python bench/notebook_times.py
+
+clean:
+	rm -rf _build reports notebooks/reports .pytest_cache

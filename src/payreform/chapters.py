@@ -1,0 +1,269 @@
+"""The chapters an analyst can run on their own data: parameters, data contracts, checks.
+
+Each chapter is a notebook in ``notebooks/`` with one cell tagged ``parameters``. This registry
+repeats those parameters with their types and help, so that ``payreform run`` can parse
+``--set KEY=VALUE`` and check the data *before* executing anything. A test keeps the registry
+and the notebooks' parameter cells identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from payreform.contracts import validate_time_series
+from payreform.errors import ParameterError, check_choice, closest
+from payreform.io import read_table
+from payreform.itsa import CODINGS, IMPACTS, MODELS, analyse_series
+from payreform.report import frame_sha256
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+_NONE = {"", "none", "null"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One notebook parameter.
+
+    ``kind`` is ``str``, ``int``, ``float``, ``bool``, ``list`` (comma-separated), ``lags``
+    (an integer or ``auto``) or ``optional_int``. ``optional`` allows ``none``.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    optional: bool = False
+
+    def parse(self, text: str) -> Any:
+        """Convert the text of ``--set name=text`` to the parameter's type.
+
+        Examples
+        --------
+        >>> Parameter("outcomes", "list", None, "", optional=True).parse("visits, hospitalizations")
+        ['visits', 'hospitalizations']
+        """
+        raw = text.strip()
+        if self.optional and raw.lower() in _NONE:
+            return None
+        try:
+            if self.kind == "int":
+                value: Any = int(raw)
+            elif self.kind == "float":
+                value = float(raw)
+            elif self.kind == "bool":
+                if raw.lower() not in _TRUE | _FALSE:
+                    raise ValueError
+                value = raw.lower() in _TRUE
+            elif self.kind == "list":
+                value = [part.strip() for part in raw.split(",") if part.strip()]
+                if not value:
+                    raise ValueError
+            elif self.kind == "lags":
+                value = "auto" if raw.lower() == "auto" else int(raw)
+                if value != "auto" and value < 0:
+                    raise ValueError
+            else:
+                value = raw
+        except ValueError:
+            expected = {"int": "a whole number", "float": "a number", "bool": "true or false",
+                        "list": "a comma-separated list", "lags": "a whole number >= 0 or auto"}
+            raise ParameterError(
+                f"--set {self.name}={text!r}: expected {expected.get(self.kind, 'text')}"
+            ) from None
+        if self.choices is not None:
+            check_choice(self.name, value, self.choices)
+        return value
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A runnable chapter: its notebook, parameters, contract and pre-flight check."""
+
+    name: str
+    title: str
+    notebook: str
+    study: str
+    contract: str
+    parameters: tuple[Parameter, ...]
+    check: Callable[[pd.DataFrame, Mapping[str, Any]], None] = field(repr=False)
+
+    def defaults(self) -> dict[str, Any]:
+        """Parameter names and default values (what the book uses)."""
+        return {p.name: p.default for p in self.parameters}
+
+    def parameter(self, name: str) -> Parameter:
+        """Look up a parameter; unknown names raise :class:`ParameterError` with a suggestion."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        names = [p.name for p in self.parameters]
+        raise ParameterError(
+            f"chapter '{self.name}' has no parameter '{name}'{closest(name, names)}; "
+            f"its parameters are {', '.join(names)}"
+        )
+
+    def parse_settings(self, settings: list[str]) -> dict[str, Any]:
+        """Parse ``KEY=VALUE`` strings into typed values, checking names and types."""
+        values: dict[str, Any] = {}
+        for item in settings:
+            if "=" not in item:
+                raise ParameterError(f"--set {item!r}: write it as KEY=VALUE, for example --set seed=2")
+            key, text = item.split("=", 1)
+            key = key.strip()
+            if key in {"data", "output_dir"}:
+                raise ParameterError(f"--set {key}=...: use --data/--out instead")
+            values[key] = self.parameter(key).parse(text)
+        return values
+
+    def notebook_path(self) -> Path:
+        """The chapter's jupytext notebook in this checkout."""
+        from payreform.published import data_directory
+
+        path = data_directory().parent.parent / "notebooks" / self.notebook
+        if not path.exists():
+            raise FileNotFoundError(f"notebook {path} not found; run payreform from a clone of the handbook")
+        return path
+
+
+def load_data(data: str | Path | None, study: str, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The chapter's data: the embedded synthetic set if ``data`` is None, else the file.
+
+    Returns the frame and the ``data`` block of ``results.json`` (source, rows, sha256).
+
+    Examples
+    --------
+    >>> frame, info = load_data(None, "youxi", seed=1)
+    >>> info["source"], info["rows"]
+    ('synthetic', 46)
+    """
+    if data is None:
+        from payreform import synth
+
+        frame = synth.generate(study, seed=seed)
+        return frame, {"source": "synthetic", "study": study, "seed": seed, "rows": len(frame),
+                       "sha256": frame_sha256(frame)}
+    table = read_table(data)
+    return table.frame, {"source": str(Path(data).resolve()), "rows": len(table.frame),
+                         "sha256": table.sha256, "encoding": table.encoding,
+                         "delimiter": table.delimiter}
+
+
+# ----------------------------------------------------------------------------- youxi-itsa
+
+YOUXI_CONTRACT = """\
+One row per period (month, quarter or year), no gaps, no duplicate periods.
+- time_column (default `month`): `2016-02`, `2016-02-01`, `2016年2月`, `2016Q1` or `2016`.
+- outcomes: numeric, no missing values, >= 0; a column whose name ends in `_rate`, `_pct`,
+  `率` or `(%)` is a percentage and must lie in [0, 100].
+- intervention: a period inside the data, with at least 3 periods before and 3 from it on.
+- offset (optional, quasi-Poisson only): a population column, > 0.
+CSV in UTF-8 (with or without BOM) or GBK, comma/semicolon/tab separated, or Parquet."""
+
+SEASONAL_CHOICES = ("auto", "none", "ratio_to_moving_average")
+
+YOUXI_PARAMETERS = (
+    Parameter("data", "str", None, "data file (CSV or Parquet); none = the synthetic Youxi series", optional=True),
+    Parameter("seed", "int", 20171001, "seed of the synthetic data"),
+    Parameter("output_dir", "str", "reports/youxi-itsa", "folder for results.json and figures/"),
+    Parameter("time_column", "str", "month", "column holding the period of each row"),
+    Parameter("outcomes", "list", None, "outcome columns (comma-separated); none = every numeric column",
+              optional=True),
+    Parameter("intervention", "str", "2017-10", "first period under the reform, in the data's form"),
+    Parameter("coding", "str", "one_at_intervention", "coding of the post-intervention time term",
+              choices=CODINGS),
+    Parameter("impact", "str", "level_and_slope", "impact model, chosen before looking", choices=IMPACTS),
+    Parameter("seasonal", "str", "auto",
+              "seasonal adjustment; auto = ratio_to_moving_average for monthly/quarterly data, none for annual",
+              choices=SEASONAL_CHOICES),
+    Parameter("log", "bool", False, "model ln(y + 1) instead of y (OLS only)"),
+    Parameter("model", "str", "ols", "ols (Newey-West) or quasipoisson", choices=MODELS),
+    Parameter("offset", "str", None, "population column for quasi-Poisson rates", optional=True),
+    Parameter("fourier", "int", 2, "sine/cosine pairs for seasonality in quasi-Poisson fits"),
+    Parameter("hac_lags", "lags", "auto", "Newey-West lag; auto = floor(4 (n/100)^(2/9))"),
+    Parameter("bg_order", "int", 1, "lags in the Breusch-Godfrey test"),
+    Parameter("horizon", "int", None, "periods after the intervention for the effect estimate; none = last period",
+              optional=True),
+)
+
+
+def resolve_itsa_settings(frequency: str, n_periods: int, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn ``auto`` settings into the values used, given the data's frequency and length.
+
+    Examples
+    --------
+    >>> resolve_itsa_settings("Y", 10, {"seasonal": "auto", "fourier": 2, "model": "ols"})
+    {'seasonal': 'none', 'fourier': 0}
+    """
+    seasonal = params.get("seasonal", "auto")
+    if seasonal == "auto":
+        per_year = {"M": 12, "Q": 4, "Y": 1}[frequency]
+        seasonal = "ratio_to_moving_average" if frequency != "Y" and n_periods >= 2 * per_year else "none"
+    fourier = int(params.get("fourier", 0) or 0)
+    if frequency == "Y":
+        fourier = 0
+    elif frequency == "Q":
+        fourier = min(fourier, 1)
+    return {"seasonal": seasonal, "fourier": fourier}
+
+
+def itsa_analysis_settings(ts, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for :func:`payreform.itsa.analyse_series` from chapter parameters."""
+    resolved = resolve_itsa_settings(ts.frequency, len(ts.frame), params)
+    model = params.get("model", "ols")
+    return {
+        "intervention": ts.intervention,
+        "seasonal": resolved["seasonal"],
+        "log": bool(params.get("log", False)),
+        "model": model,
+        "coding": params.get("coding", "zero_at_intervention"),
+        "impact": params.get("impact", "level_and_slope"),
+        "hac_lags": params.get("hac_lags", "auto"),
+        "bg_order": int(params.get("bg_order", 1)),
+        "offset": params.get("offset") if model == "quasipoisson" else None,
+        "fourier": resolved["fourier"] if model == "quasipoisson" else 0,
+    }
+
+
+def _check_time_series(frame: pd.DataFrame, params: Mapping[str, Any]) -> None:
+    ts = validate_time_series(frame, time_column=params["time_column"], outcomes=params["outcomes"],
+                              intervention=params["intervention"], offset=params.get("offset"))
+    if params.get("offset") is not None and params.get("model") != "quasipoisson":
+        raise ParameterError("parameter 'offset' applies to model=quasipoisson; set model=quasipoisson or drop it")
+    settings = itsa_analysis_settings(ts, params)
+    for outcome in ts.outcomes:  # dry run: any error the notebook would hit is raised here
+        analyse_series(ts.frame, outcome, **settings)
+    horizon = params.get("horizon")
+    if horizon is not None and not 0 <= int(horizon) < ts.n_post:
+        raise ParameterError(
+            f"parameter 'horizon' is {horizon}; it must lie between 0 and {ts.n_post - 1} "
+            "(periods after the intervention in the data)"
+        )
+
+
+CHAPTERS: dict[str, Chapter] = {
+    "youxi-itsa": Chapter(
+        name="youxi-itsa",
+        title="Youxi: integrated payment and interrupted time series",
+        notebook="youxi_itsa.py",
+        study="youxi",
+        contract=YOUXI_CONTRACT,
+        parameters=YOUXI_PARAMETERS,
+        check=_check_time_series,
+    ),
+}
+
+
+def get(name: str) -> Chapter:
+    """The chapter called ``name``; unknown names raise :class:`ParameterError` with a suggestion."""
+    if name not in CHAPTERS:
+        raise ParameterError(
+            f"no chapter '{name}'{closest(name, CHAPTERS)}; available: {', '.join(CHAPTERS)}"
+        )
+    return CHAPTERS[name]

@@ -1,0 +1,122 @@
+"""The ``payreform`` command.
+
+    payreform chapters [NAME]                                  list chapters, parameters, contracts
+    payreform synth STUDY --out FILE [--seed N] [--scale X]    write a synthetic data set
+    payreform run CHAPTER --data FILE --out DIR [--set KEY=VALUE ...] [--with-code]
+
+Errors caused by the data or the parameters print one line and exit with status 2; nothing is
+executed and no file is written in that case.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from payreform import chapters as chapter_registry
+from payreform.errors import PayreformError
+
+EXIT_BAD_INPUT = 2
+EXIT_NOTEBOOK_FAILED = 1
+
+
+def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(status)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="payreform")
+def main() -> None:
+    """Methods handbook for evaluating China's health-insurance payment reforms."""
+
+
+@main.command("chapters")
+@click.argument("name", required=False)
+def chapters_command(name: str | None) -> None:
+    """List the chapters, their parameters and data contracts."""
+    try:
+        selected = [chapter_registry.get(name)] if name else list(chapter_registry.CHAPTERS.values())
+    except PayreformError as exc:
+        _fail(str(exc))
+    for chapter in selected:
+        click.secho(f"{chapter.name}", bold=True, nl=False)
+        click.echo(f"  {chapter.title}  (notebook: notebooks/{chapter.notebook}, synthetic data: {chapter.study})")
+        click.echo("  parameters (--set KEY=VALUE):")
+        for p in chapter.parameters:
+            if p.name in {"data", "output_dir"}:
+                continue
+            choices = f" [{' | '.join(p.choices)}]" if p.choices else ""
+            click.echo(f"    {p.name:<13} default {p.default!r:<24} {p.help}{choices}")
+        click.echo("  data contract:")
+        click.echo(textwrap.indent(chapter.contract, "    "))
+        click.echo()
+
+
+@main.command("synth")
+@click.argument("study")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="file to write (.csv or .parquet)")
+@click.option("--seed", type=int, default=None, help="random seed (default: the book's)")
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="fraction of the full population (person-level studies)")
+@click.option("--overwrite", is_flag=True, help="replace FILE if it exists")
+def synth_command(study: str, out: Path, seed: int | None, scale: float, overwrite: bool) -> None:
+    """Write the synthetic data set of STUDY (youxi, ...) to FILE."""
+    from payreform import synth
+
+    suffix = out.suffix.lower()
+    if suffix not in {".csv", ".parquet"}:
+        _fail(f"--out {out}: use a .csv or .parquet file name")
+    if out.exists() and not overwrite:
+        _fail(f"--out {out} exists; pass --overwrite to replace it")
+    try:
+        frame = synth.generate(study, seed=seed, scale=scale)
+    except PayreformError as exc:
+        _fail(str(exc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+    click.echo(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out}")
+
+
+@main.command("run")
+@click.argument("chapter")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="your data file (CSV or Parquet); never modified")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="output folder (not the data file's folder)")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="override a parameter (repeatable); see `payreform chapters CHAPTER`")
+@click.option("--with-code", is_flag=True, help="keep the code cells in report.html")
+@click.option("--quiet", is_flag=True, help="no progress output")
+def run_command(chapter: str, data: Path, out: Path, settings: tuple[str, ...], with_code: bool,
+                quiet: bool) -> None:
+    """Check DATA against CHAPTER's contract, run the chapter on it, write the report into OUT."""
+    from payreform.execute import NotebookFailed, run_chapter
+
+    def log(message: str) -> None:
+        if not quiet:
+            click.echo(f"[payreform] {message}", err=True)
+
+    try:
+        selected = chapter_registry.get(chapter)
+        values = selected.parse_settings(list(settings))
+        output = run_chapter(selected, data, values, out, with_code=with_code, progress=not quiet, log=log)
+    except PayreformError as exc:
+        _fail(str(exc))
+    except NotebookFailed as exc:
+        _fail(str(exc), EXIT_NOTEBOOK_FAILED)
+    click.echo(f"report:   {output.report}")
+    click.echo(f"results:  {output.results}")
+    click.echo(f"notebook: {output.notebook}")
+    click.echo(f"figures:  {len(output.figures)} PNG files in {output.directory / 'figures'}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

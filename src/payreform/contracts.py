@@ -1,0 +1,323 @@
+"""Data contracts: check a data set before any computation and say precisely what is wrong.
+
+Each chapter states what its data must look like (columns, types, allowed values, one row per
+what). The functions here check that and raise :class:`ContractError` with a one-line message
+naming the column, the row (spreadsheet numbering: the header is row 1) and the fix. They
+never modify the frame they are given; they return a cleaned copy.
+
+The checks are written out here rather than with a schema library because most of them are
+about the *series* (gaps, frequency, the intervention's position) rather than single cells,
+and because the messages are aimed at analysts who know Excel or Stata better than Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from payreform.errors import ContractError, ParameterError, closest
+from payreform.periods import (
+    FREQUENCY_NAMES,
+    frequency_of,
+    parse_period,
+    parse_periods,
+    row_label,
+)
+
+__all__ = [
+    "ContractError",
+    "TimeSeriesData",
+    "is_percent_column",
+    "numeric_column",
+    "require_column",
+    "validate_time_series",
+]
+
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_PERCENT_SUFFIXES = ("_rate", "_pct", "_percent", "率", "(%)", "（%）", "%")
+
+
+def require_column(frame: pd.DataFrame, column: str, parameter: str) -> None:
+    """Raise :class:`ContractError` if ``column`` is not in ``frame``.
+
+    The message suggests the closest existing column name and the ``--set`` key to change.
+
+    Examples
+    --------
+    >>> require_column(pd.DataFrame({"month": []}), "month", "time_column")
+    """
+    if column not in frame.columns:
+        listed = ", ".join(map(str, frame.columns[:12]))
+        raise ContractError(
+            f"column '{column}' not found{closest(column, frame.columns)}; the file has: {listed}; "
+            f"rename the column or set {parameter}=<your column name>"
+        )
+
+
+def is_percent_column(name: str) -> bool:
+    """True if the column name marks a percentage (``_rate``, ``_pct``, ``率``, ``(%)`` ...).
+
+    Examples
+    --------
+    >>> is_percent_column("control_rate"), is_percent_column("hospitalizations")
+    (True, False)
+    """
+    return str(name).strip().lower().endswith(_PERCENT_SUFFIXES)
+
+
+def _to_number(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    text = values.astype("string").str.strip()
+    text = text.where(~text.fillna("").str.match(_THOUSANDS), text.str.replace(",", "", regex=False))
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def numeric_column(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    allow_missing: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    what: str = "values",
+) -> pd.Series:
+    """Return ``frame[column]`` as floats, or raise :class:`ContractError` naming the bad row.
+
+    Thousands separators (``1,234``) are accepted. Text, missing values (unless
+    ``allow_missing``) and values outside ``[minimum, maximum]`` are reported with their row.
+
+    Examples
+    --------
+    >>> numeric_column(pd.DataFrame({"visits": ["1,200", "980"]}), "visits").tolist()
+    [1200.0, 980.0]
+    """
+    raw = frame[column]
+    numbers = _to_number(raw)
+    present = raw.notna().to_numpy()
+    bad = present & numbers.isna().to_numpy()
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        raise ContractError(
+            f"column '{column}' has the non-numeric value {str(raw.iloc[position])!r} in "
+            f"{row_label(position)}; it must hold numbers only"
+        )
+    if not allow_missing and numbers.isna().any():
+        position = int(np.flatnonzero(numbers.isna().to_numpy())[0])
+        raise ContractError(
+            f"column '{column}' is missing a value in {row_label(position)}; fill it in or drop "
+            "the row (missing values are not imputed)"
+        )
+    if not np.isfinite(numbers.dropna().to_numpy()).all():
+        position = int(np.flatnonzero(~np.isfinite(numbers.fillna(0).to_numpy()))[0])
+        raise ContractError(f"column '{column}' has an infinite value in {row_label(position)}")
+    if minimum is not None and (numbers < minimum).any():
+        position = int(np.flatnonzero((numbers < minimum).to_numpy())[0])
+        raise ContractError(
+            f"column '{column}' has {numbers.iloc[position]:g} in {row_label(position)}, below "
+            f"{minimum:g}; {what} cannot be negative"
+            if minimum == 0
+            else f"column '{column}' has {numbers.iloc[position]:g} in {row_label(position)}, "
+            f"below the allowed minimum {minimum:g} for {what}"
+        )
+    if maximum is not None and (numbers > maximum).any():
+        position = int(np.flatnonzero((numbers > maximum).to_numpy())[0])
+        raise ContractError(
+            f"column '{column}' has {numbers.iloc[position]:g} in {row_label(position)}, above "
+            f"{maximum:g}; {what} must lie between {minimum if minimum is not None else 0:g} "
+            f"and {maximum:g}"
+        )
+    return numbers
+
+
+@dataclass(frozen=True)
+class TimeSeriesData:
+    """A validated single series: one row per period, no gaps, numeric outcomes.
+
+    Attributes
+    ----------
+    frame
+        Outcomes (and the offset, if any) as floats, indexed by a gap-free, sorted
+        :class:`pandas.PeriodIndex` named ``period``.
+    frequency
+        ``"M"``, ``"Q"`` or ``"Y"``.
+    outcomes
+        The outcome columns, in the order given.
+    intervention
+        The first period under the intervention.
+    offset
+        The offset column (a population, for rates), if one was given.
+    """
+
+    frame: pd.DataFrame
+    frequency: str
+    outcomes: tuple[str, ...]
+    intervention: pd.Period
+    offset: str | None = None
+
+    @property
+    def n_pre(self) -> int:
+        """Number of periods before the intervention."""
+        return int((self.frame.index < self.intervention).sum())
+
+    @property
+    def n_post(self) -> int:
+        """Number of periods from the intervention on."""
+        return int((self.frame.index >= self.intervention).sum())
+
+
+def _numeric_like(series: pd.Series) -> bool:
+    values = series.dropna()
+    if values.empty:
+        return False
+    return bool(_to_number(values).notna().all())
+
+
+def validate_time_series(
+    frame: pd.DataFrame,
+    *,
+    time_column: str = "month",
+    outcomes: Sequence[str] | None = None,
+    intervention: object,
+    offset: str | None = None,
+    min_pre: int = 3,
+    min_post: int = 3,
+) -> TimeSeriesData:
+    """Check one interrupted time series against the ITSA data contract.
+
+    Contract: one row per period (month, quarter or year) with no gaps and no duplicates; each
+    outcome numeric, present in every row, zero or positive, and between 0 and 100 if its
+    name marks a percentage (``_rate``, ``_pct``, ``率``, ``(%)``); the intervention period
+    inside the data with at least ``min_pre`` periods before it and ``min_post`` from it on;
+    the offset, if given, strictly positive.
+
+    Parameters
+    ----------
+    frame
+        The data as read (see :func:`payreform.io.read_table`); not modified.
+    time_column
+        Column holding the period of each row.
+    outcomes
+        Outcome columns; ``None`` takes every numeric column except the time and offset columns.
+    intervention
+        First period under the intervention, in the data's form (``"2017-10"``, ``"2017Q4"``, ``2017``).
+    offset
+        Optional column with the population at risk (used as log offset by count models).
+    min_pre, min_post
+        Fewest periods allowed before and after the intervention.
+
+    Returns
+    -------
+    TimeSeriesData
+
+    Raises
+    ------
+    ContractError
+        For the first rule the data break.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"month": pd.period_range("2016-01", periods=24, freq="M").astype(str),
+    ...                    "visits": range(24)})
+    >>> ts = validate_time_series(df, outcomes=["visits"], intervention="2017-01")
+    >>> ts.n_pre, ts.n_post
+    (12, 12)
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ContractError("data must be a table (a pandas DataFrame or a CSV/Parquet file)")
+    if frame.shape[0] == 0:
+        raise ContractError("the data have no rows; export the series again")
+    if len(set(frame.columns)) != len(frame.columns):
+        duplicated = frame.columns[frame.columns.duplicated()][0]
+        raise ContractError(f"column name '{duplicated}' appears twice; give each column its own name")
+    require_column(frame, time_column, "time_column")
+    if offset is not None:
+        require_column(frame, offset, "offset")
+    if outcomes is None or len(outcomes) == 0:
+        skip = {time_column, offset}
+        outcomes = [c for c in frame.columns if c not in skip and _numeric_like(frame[c])]
+        if not outcomes:
+            raise ContractError(
+                "no numeric outcome column found; name the outcomes with outcomes=col1,col2"
+            )
+    outcomes = [str(o).strip() for o in outcomes]
+    if len(set(outcomes)) != len(outcomes):
+        raise ParameterError("parameter 'outcomes' names a column twice; list each outcome once")
+    for outcome in outcomes:
+        require_column(frame, outcome, "outcomes")
+        if outcome == time_column:
+            raise ParameterError(
+                f"'{outcome}' is both the time column and an outcome; list only outcome columns"
+            )
+
+    periods = parse_periods(frame[time_column].reset_index(drop=True), time_column)
+    freq = frequency_of(periods)
+    duplicated = periods.duplicated(keep=False)
+    if duplicated.any():
+        positions = np.flatnonzero(duplicated)
+        first, second = int(positions[0]), int(positions[1])
+        raise ContractError(
+            f"period {periods[first]} appears twice in column '{time_column}' "
+            f"({row_label(first)} and {row_label(second)}); keep one row per period"
+        )
+    order = np.argsort(periods.asi8, kind="stable")
+    sorted_periods = periods[order]
+    steps = np.diff(sorted_periods.asi8)
+    if (steps != 1).any():
+        where = int(np.flatnonzero(steps != 1)[0])
+        missing = sorted_periods[where] + 1
+        n_missing = int(steps[where] - 1)
+        more = f" and {n_missing - 1} more" if n_missing > 1 else ""
+        raise ContractError(
+            f"the {FREQUENCY_NAMES[freq]} series has a gap: {missing}{more} missing after "
+            f"{sorted_periods[where]} in column '{time_column}'; add the missing rows (values "
+            "are not interpolated)"
+        )
+
+    cleaned = {}
+    reset = frame.reset_index(drop=True)
+    for outcome in outcomes:
+        upper = 100.0 if is_percent_column(outcome) else None
+        values = numeric_column(
+            reset,
+            outcome,
+            minimum=0.0,
+            maximum=upper,
+            what="percentages" if upper else "counts and expenditures",
+        )
+        if values.nunique() < 2:
+            raise ContractError(
+                f"outcome '{outcome}' takes the same value in every row; there is nothing to model"
+            )
+        cleaned[outcome] = values.to_numpy()
+    if offset is not None:
+        values = numeric_column(reset, offset, what="populations")
+        if (values <= 0).any():
+            position = int(np.flatnonzero((values <= 0).to_numpy())[0])
+            raise ContractError(
+                f"offset column '{offset}' is {values.iloc[position]:g} in {row_label(position)}; "
+                "a population must be greater than 0"
+            )
+        cleaned[offset] = values.to_numpy()
+
+    start = parse_period(intervention, freq, "intervention")
+    first, last = sorted_periods[0], sorted_periods[-1]
+    if not first < start <= last:
+        raise ContractError(
+            f"intervention {start} is outside the data ({first} to {last}); it must be a period "
+            "after the first one in the file"
+        )
+    result_frame = pd.DataFrame(cleaned).iloc[order]
+    result_frame.index = pd.PeriodIndex(sorted_periods, name="period")
+    data = TimeSeriesData(result_frame, freq, tuple(outcomes), start, offset)
+    if data.n_pre < min_pre or data.n_post < min_post:
+        raise ContractError(
+            f"intervention {start} leaves {data.n_pre} periods before and {data.n_post} from it on; "
+            f"segmented regression needs at least {min_pre} before and {min_post} after "
+            "(8 or more each is advisable)"
+        )
+    return data

@@ -1,0 +1,861 @@
+"""Interrupted time-series analysis (ITSA) by segmented regression.
+
+The model for a single series observed at periods ``T = 1 .. n`` with the intervention
+starting at period ``T0`` is
+
+    Y_T = beta0 + beta1*T + beta2*X_T + beta3*XT_T + e_T,
+
+where ``X_T = 1`` from ``T0`` on. Published studies code the interaction ``XT`` differently,
+and the meaning of ``beta2`` changes with the coding (``beta0``, ``beta1`` and ``beta3`` do not):
+
+=========================  ==================  ==========================================
+coding                     ``XT_T`` (post)      ``beta2`` is
+=========================  ==================  ==========================================
+``zero_at_intervention``   ``T - T0``           the jump at ``T0`` (Bernal 2017; Linden 2015)
+``one_at_intervention``    ``T - T0 + 1``       the jump at ``T0`` minus one slope change
+                                                (Zhong et al. 2023, Youxi)
+``time_times_post``        ``T``                the post line minus the pre line at ``T = 0``
+                                                (Lin et al., Sanming)
+=========================  ==================  ==========================================
+
+All three are the same fitted line written in three bases; :meth:`ITSAResult.beta2_in`
+converts ``beta2`` between them with its standard error.
+
+Inference is OLS with Newey-West (Bartlett kernel) standard errors at a stated lag, with the
+``n / (n - k)`` small-sample factor and t-based p-values and intervals: Stata's ``newey``, and
+R's ``sandwich::NeweyWest(fit, lag = L, prewhite = FALSE, adjust = TRUE)`` with ``lmtest``'s
+t tests. Count outcomes can instead be fitted by quasi-Poisson regression
+(:func:`segmented_poisson`), with Fourier terms for seasonality (Bernal et al. 2017).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.diagnostic import acorr_breusch_godfrey
+from statsmodels.stats.stattools import durbin_watson
+
+from payreform.errors import ContractError, ParameterError, check_choice
+from payreform.periods import PERIODS_PER_YEAR, frequency_of, parse_period, season_of
+
+CODINGS = ("zero_at_intervention", "one_at_intervention", "time_times_post")
+"""The three codings of the post-intervention time term (see the module docstring)."""
+
+IMPACTS = ("level", "slope", "level_and_slope")
+"""Impact models: a level change only, a slope change only, or both."""
+
+TERMS = ("beta0", "beta1", "beta2", "beta3")
+TERM_LABELS = {
+    "beta0": "baseline level",
+    "beta1": "pre-intervention slope",
+    "beta2": "level change",
+    "beta3": "slope change",
+    "post_slope": "post-intervention slope (beta1 + beta3)",
+}
+
+TABLE_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
+
+
+def newey_west_lags(n_obs: int) -> int:
+    """Default Newey-West lag: ``floor(4 * (n/100) ** (2/9))`` (Newey and West 1994).
+
+    Examples
+    --------
+    >>> newey_west_lags(46), newey_west_lags(120)
+    (3, 4)
+    """
+    if n_obs < 1:
+        raise ParameterError("n_obs must be positive")
+    return int(math.floor(4 * (n_obs / 100) ** (2 / 9)))
+
+
+def coding_origin(coding: str, intervention_index: int) -> int:
+    """The ``c`` in ``XT = (T - c) * X`` for a coding, given the intervention's ``T0``.
+
+    Examples
+    --------
+    >>> [coding_origin(c, 21) for c in CODINGS]
+    [21, 20, 0]
+    """
+    check_choice("coding", coding, CODINGS)
+    return {"zero_at_intervention": intervention_index, "one_at_intervention": intervention_index - 1,
+            "time_times_post": 0}[coding]
+
+
+def design_matrix(
+    n_periods: int, intervention_index: int, coding: str = "zero_at_intervention",
+    impact: str = "level_and_slope",
+) -> pd.DataFrame:
+    """Columns ``beta0`` (constant), ``beta1`` (T), ``beta2`` (X), ``beta3`` (XT).
+
+    Parameters
+    ----------
+    n_periods
+        Length of the series; ``T`` runs from 1 to ``n_periods``.
+    intervention_index
+        ``T0``, the value of ``T`` at the first period under the intervention.
+    coding, impact
+        See :data:`CODINGS` and :data:`IMPACTS`.
+
+    Examples
+    --------
+    >>> design_matrix(5, 3, "one_at_intervention")["beta3"].tolist()
+    [0.0, 0.0, 1.0, 2.0, 3.0]
+    """
+    check_choice("impact", impact, IMPACTS)
+    origin = coding_origin(coding, intervention_index)
+    time = np.arange(1, n_periods + 1, dtype=float)
+    post = (time >= intervention_index).astype(float)
+    columns = {"beta0": np.ones(n_periods), "beta1": time, "beta2": post,
+               "beta3": (time - origin) * post}
+    keep = {"level": ["beta0", "beta1", "beta2"], "slope": ["beta0", "beta1", "beta3"],
+            "level_and_slope": list(TERMS)}[impact]
+    return pd.DataFrame({k: columns[k] for k in keep}, index=pd.RangeIndex(1, n_periods + 1, name="T"))
+
+
+@dataclass(frozen=True)
+class LinearCombination:
+    """A linear combination of coefficients with its standard error and t-based interval."""
+
+    name: str
+    estimate: float
+    std_error: float
+    df: float
+
+    @property
+    def statistic(self) -> float:
+        """t statistic (estimate / standard error)."""
+        return self.estimate / self.std_error if self.std_error > 0 else float("nan")
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided p-value from the t distribution with ``df`` degrees of freedom."""
+        return float(2 * stats.t.sf(abs(self.statistic), self.df))
+
+    def interval(self, alpha: float = 0.05) -> tuple[float, float]:
+        """``(low, high)`` 1 - alpha confidence interval."""
+        q = stats.t.ppf(1 - alpha / 2, self.df)
+        return self.estimate - q * self.std_error, self.estimate + q * self.std_error
+
+    def row(self, alpha: float = 0.05) -> dict:
+        """One row of a results table."""
+        low, high = self.interval(alpha)
+        return {"term": self.name, "estimate": self.estimate, "std_error": self.std_error,
+                "statistic": self.statistic, "p_value": self.p_value, "ci_low": low, "ci_high": high}
+
+
+@dataclass(frozen=True)
+class AutocorrelationTest:
+    """Breusch-Godfrey test of residual autocorrelation up to ``order`` lags.
+
+    ``statistic`` is the LM form ``n * R^2`` of the auxiliary regression (lagged residuals
+    filled with 0, as R's ``lmtest::bgtest``), chi-square with ``order`` degrees of freedom;
+    ``f_statistic`` is the F form.
+    """
+
+    order: int
+    statistic: float
+    p_value: float
+    f_statistic: float
+    f_p_value: float
+
+
+@dataclass(frozen=True)
+class Effect:
+    """The intervention's effect at one period: fitted minus counterfactual, and relative to it."""
+
+    period: pd.Period
+    horizon: int
+    fitted: float
+    counterfactual: float
+    absolute: LinearCombination
+    relative: LinearCombination
+
+    def table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Absolute and relative effect with t-based (delta-method) intervals."""
+        rows = [self.absolute.row(alpha), self.relative.row(alpha)]
+        frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+        frame.insert(1, "period", str(self.period))
+        return frame
+
+
+def _series_from(frame: pd.DataFrame | pd.Series, outcome: str | None, period: str | None) -> pd.Series:
+    if isinstance(frame, pd.Series):
+        series = frame
+    else:
+        if outcome is None:
+            raise ParameterError("parameter 'outcome' is required when a DataFrame is given")
+        if outcome not in frame.columns:
+            raise ContractError(f"column '{outcome}' not found in the data")
+        series = frame.set_index(period)[outcome] if period is not None else frame[outcome]
+    index = series.index
+    if not isinstance(index, pd.PeriodIndex):
+        raise ContractError(
+            "the series must be indexed by periods; run payreform.contracts.validate_time_series first"
+        )
+    if (np.diff(index.asi8) != 1).any():
+        raise ContractError(
+            "the series is not sorted with one row per period; run payreform.contracts.validate_time_series first"
+        )
+    values = pd.to_numeric(series, errors="coerce").astype(float)
+    if values.isna().any():
+        raise ContractError(f"outcome '{series.name}' has missing or non-numeric values")
+    return values
+
+
+def _intervention_index(index: pd.PeriodIndex, intervention: object) -> tuple[pd.Period, int]:
+    start = parse_period(intervention, frequency_of(index), "intervention")
+    position = index.get_indexer([start])[0]
+    if position <= 0:
+        raise ContractError(
+            f"intervention {start} must be a period inside the data after its first period "
+            f"({index[0]} to {index[-1]})"
+        )
+    return start, int(position) + 1
+
+
+def _hac_lags(value: int | str | None, n_obs: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value != "auto":
+            raise ParameterError(f"parameter 'hac_lags' is {value!r}; use an integer >= 0, 'auto' or None")
+        return newey_west_lags(n_obs)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ParameterError(f"parameter 'hac_lags' is {value!r}; use an integer >= 0, 'auto' or None")
+    if value >= n_obs - 1:
+        raise ParameterError(f"parameter 'hac_lags' is {value}; it must be smaller than the series length - 1")
+    return int(value)
+
+
+@dataclass(frozen=True, eq=False)
+class ITSAResult:
+    """A fitted segmented regression (see :func:`segmented_regression`).
+
+    Attributes
+    ----------
+    outcome, coding, impact
+        What was fitted and how.
+    params, cov
+        Coefficients and their covariance (Newey-West, or conventional OLS if ``hac_lags`` is None).
+    df_resid
+        Residual degrees of freedom ``n - k`` (used for t-based inference).
+    hac_lags
+        Newey-West lag used (None: conventional OLS standard errors).
+    periods, observed, fitted
+        The series and its fitted values.
+    intervention, intervention_index
+        First period under the intervention and its ``T``.
+    breusch_godfrey, durbin_watson
+        Residual autocorrelation diagnostics.
+    """
+
+    outcome: str
+    coding: str
+    impact: str
+    params: pd.Series
+    cov: pd.DataFrame
+    df_resid: int
+    hac_lags: int | None
+    periods: pd.PeriodIndex
+    observed: np.ndarray
+    fitted: np.ndarray
+    intervention: pd.Period
+    intervention_index: int
+    breusch_godfrey: AutocorrelationTest
+    durbin_watson: float
+    r_squared: float
+    design: pd.DataFrame = field(repr=False)
+
+    @property
+    def n_obs(self) -> int:
+        """Number of periods."""
+        return len(self.observed)
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """Observed minus fitted."""
+        return self.observed - self.fitted
+
+    @property
+    def se_type(self) -> str:
+        """Description of the standard errors used."""
+        if self.hac_lags is None:
+            return "OLS (conventional)"
+        return f"Newey-West, Bartlett kernel, lag {self.hac_lags}, small-sample factor n/(n-k)"
+
+    def combination(self, weights: dict[str, float], name: str) -> LinearCombination:
+        """Estimate and standard error of ``sum(weights[t] * beta_t)``.
+
+        Examples
+        --------
+        >>> result.combination({"beta1": 1, "beta3": 1}, "post_slope")  # doctest: +SKIP
+        """
+        w = np.array([weights.get(t, 0.0) for t in self.params.index], dtype=float)
+        unknown = set(weights) - set(self.params.index)
+        if unknown:
+            raise ParameterError(f"term(s) {sorted(unknown)} are not in this model ({list(self.params.index)})")
+        estimate = float(w @ self.params.to_numpy())
+        variance = float(w @ self.cov.to_numpy() @ w)
+        return LinearCombination(name, estimate, math.sqrt(max(variance, 0.0)), self.df_resid)
+
+    def term(self, name: str) -> LinearCombination:
+        """One coefficient as a :class:`LinearCombination`."""
+        return self.combination({name: 1.0}, name)
+
+    def post_slope(self) -> LinearCombination:
+        """Slope after the intervention, ``beta1 + beta3``."""
+        if "beta3" not in self.params.index:
+            return self.combination({"beta1": 1.0}, "post_slope")
+        return self.combination({"beta1": 1.0, "beta3": 1.0}, "post_slope")
+
+    def beta2_in(self, coding: str) -> LinearCombination:
+        """``beta2`` as it would be estimated under another coding, with its standard error.
+
+        ``beta2[c'] = beta2[c] + beta3 * (origin(c') - origin(c))``, where ``XT = (T - origin) * X``.
+
+        Examples
+        --------
+        >>> result.beta2_in("zero_at_intervention")  # doctest: +SKIP
+        """
+        check_choice("coding", coding, CODINGS)
+        if "beta2" not in self.params.index:
+            raise ParameterError("this model has no level change (impact='slope'); beta2 is not estimated")
+        shift = coding_origin(coding, self.intervention_index) - coding_origin(self.coding, self.intervention_index)
+        weights = {"beta2": 1.0}
+        if "beta3" in self.params.index and shift != 0:
+            weights["beta3"] = float(shift)
+        return self.combination(weights, f"beta2[{coding}]")
+
+    def level_change_at_intervention(self) -> LinearCombination:
+        """The jump at the intervention period: ``beta2`` under ``zero_at_intervention``."""
+        combo = self.beta2_in("zero_at_intervention")
+        return LinearCombination("level_change_at_intervention", combo.estimate, combo.std_error, combo.df)
+
+    def table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Tidy table: one row per term (``beta0``..``beta3`` and ``post_slope``).
+
+        Columns: term, estimate, std_error, statistic, p_value, ci_low, ci_high.
+        """
+        rows = [self.term(t).row(alpha) for t in self.params.index]
+        if "beta3" in self.params.index:
+            rows.append(self.post_slope().row(alpha))
+        return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+    def predictions(self) -> pd.DataFrame:
+        """Observed, fitted and counterfactual (no intervention: ``beta0 + beta1*T``) per period."""
+        time = self.design["beta1"].to_numpy()
+        counterfactual = self.params["beta0"] + self.params["beta1"] * time
+        post = time >= self.intervention_index
+        return pd.DataFrame(
+            {"T": time.astype(int), "post": post, "observed": self.observed, "fitted": self.fitted,
+             "counterfactual": np.where(post, counterfactual, np.nan)},
+            index=pd.PeriodIndex(self.periods, name="period"),
+        )
+
+    def effect_at(self, horizon: int | None = None, period: object = None) -> Effect:
+        """Effect at ``horizon`` periods after the intervention's first period (0 = that period).
+
+        Give either ``horizon`` or ``period`` (a label such as ``"2019-11"``); by default the last
+        period. The relative effect ``(fitted - counterfactual) / counterfactual`` has a
+        delta-method standard error.
+        """
+        if period is not None:
+            target = parse_period(period, frequency_of(self.periods), "period")
+            horizon = int(target.ordinal - self.intervention.ordinal)
+        if horizon is None:
+            horizon = self.n_obs - self.intervention_index
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
+            raise ParameterError(f"parameter 'horizon' is {horizon!r}; use an integer >= 0")
+        time = self.intervention_index + int(horizon)
+        row = design_matrix(max(time, self.n_obs), self.intervention_index, self.coding, self.impact).loc[time]
+        x_full = row.reindex(self.params.index).to_numpy(dtype=float)
+        x_cf = x_full.copy()
+        for name in ("beta2", "beta3"):
+            if name in self.params.index:
+                x_cf[list(self.params.index).index(name)] = 0.0
+        beta, cov = self.params.to_numpy(), self.cov.to_numpy()
+        fitted, counterfactual = float(x_full @ beta), float(x_cf @ beta)
+        diff = x_full - x_cf
+        absolute = diff @ beta
+        absolute_se = math.sqrt(max(float(diff @ cov @ diff), 0.0))
+        gradient = diff / counterfactual - absolute * x_cf / counterfactual**2
+        relative_se = math.sqrt(max(float(gradient @ cov @ gradient), 0.0))
+        target_period = self.intervention + int(horizon)
+        return Effect(
+            period=target_period, horizon=int(horizon), fitted=fitted, counterfactual=counterfactual,
+            absolute=LinearCombination("absolute_effect", float(absolute), absolute_se, self.df_resid),
+            relative=LinearCombination("relative_effect", float(absolute / counterfactual), relative_se,
+                                       self.df_resid),
+        )
+
+
+def breusch_godfrey(model_results, order: int) -> AutocorrelationTest:
+    """Breusch-Godfrey test on a fitted statsmodels OLS result (lagged residuals filled with 0)."""
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ParameterError(f"parameter 'bg_order' is {order!r}; use an integer >= 1")
+    if order >= model_results.nobs - model_results.df_model - 2:
+        raise ParameterError(f"parameter 'bg_order' is {order}; too many lags for {int(model_results.nobs)} periods")
+    test = acorr_breusch_godfrey(model_results, nlags=int(order), result_object=True)
+    return AutocorrelationTest(int(order), float(test.lm), float(test.lmpval), float(test.fval),
+                               float(test.fpval))
+
+
+def segmented_regression(
+    data: pd.DataFrame | pd.Series,
+    outcome: str | None = None,
+    *,
+    intervention: object,
+    coding: str = "zero_at_intervention",
+    impact: str = "level_and_slope",
+    hac_lags: int | str | None = "auto",
+    bg_order: int = 1,
+    period: str | None = None,
+) -> ITSAResult:
+    """Fit ``Y = beta0 + beta1*T + beta2*X + beta3*XT`` by OLS with Newey-West standard errors.
+
+    Parameters
+    ----------
+    data
+        A frame indexed by a gap-free :class:`pandas.PeriodIndex` (as returned in
+        :attr:`payreform.contracts.TimeSeriesData.frame`), or such a Series.
+    outcome
+        Column to model (not needed for a Series).
+    intervention
+        First period under the intervention (``"2017-10"``, ``"2017Q4"``, ``2017`` or a Period).
+    coding
+        Interaction coding, one of :data:`CODINGS`.
+    impact
+        ``"level"``, ``"slope"`` or ``"level_and_slope"``; choose it before looking at the data.
+    hac_lags
+        Newey-West lag; ``"auto"`` uses :func:`newey_west_lags`, ``None`` gives conventional
+        OLS standard errors, ``0`` gives White's (HC1) errors.
+    bg_order
+        Number of lags in the Breusch-Godfrey test.
+    period
+        Name of a period column, if ``data`` is not indexed by periods.
+
+    Returns
+    -------
+    ITSAResult
+
+    Examples
+    --------
+    >>> from payreform.synth import youxi
+    >>> frame = youxi.generate(seed=1).set_index("month")
+    >>> frame.index = pd.PeriodIndex(frame.index, freq="M")
+    >>> result = segmented_regression(frame, "hospitalizations", intervention="2017-10",
+    ...                               coding="one_at_intervention", hac_lags=3)
+    >>> list(result.table()["term"])
+    ['beta0', 'beta1', 'beta2', 'beta3', 'post_slope']
+    """
+    check_choice("coding", coding, CODINGS)
+    check_choice("impact", impact, IMPACTS)
+    series = _series_from(data, outcome, period)
+    start, t0 = _intervention_index(series.index, intervention)
+    design = design_matrix(len(series), t0, coding, impact)
+    lags = _hac_lags(hac_lags, len(series))
+    model = sm.OLS(series.to_numpy(), design.to_numpy())
+    if lags is None:
+        fit = model.fit(use_t=True)
+    else:
+        fit = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
+    names = list(design.columns)
+    bg = breusch_godfrey(fit, bg_order)
+    return ITSAResult(
+        outcome=str(series.name if outcome is None else outcome),
+        coding=coding,
+        impact=impact,
+        params=pd.Series(fit.params, index=names),
+        cov=pd.DataFrame(fit.cov_params(), index=names, columns=names),
+        df_resid=int(fit.df_resid),
+        hac_lags=lags,
+        periods=series.index,
+        observed=series.to_numpy(),
+        fitted=np.asarray(fit.fittedvalues),
+        intervention=start,
+        intervention_index=t0,
+        breusch_godfrey=bg,
+        durbin_watson=float(durbin_watson(fit.resid)),
+        r_squared=float(fit.rsquared),
+        design=design,
+    )
+
+
+# ----------------------------------------------------------------------------- seasonality
+
+
+@dataclass(frozen=True, eq=False)
+class SeasonalAdjustment:
+    """Result of :func:`ratio_to_moving_average`.
+
+    Attributes
+    ----------
+    indices
+        Seasonal index per calendar month (or quarter), scaled to mean 1.
+    adjusted
+        The series divided by its period's index.
+    trend
+        The centred moving average (NaN at both ends).
+    ratios
+        Observed / moving average.
+    """
+
+    indices: pd.Series
+    adjusted: pd.Series
+    trend: pd.Series
+    ratios: pd.Series
+
+    def table(self) -> pd.DataFrame:
+        """One row per season: its index and how many ratios it averages."""
+        counts = self.ratios.dropna().groupby(season_of(self.ratios.dropna().index)).size()
+        return pd.DataFrame({"season": self.indices.index, "index": self.indices.to_numpy(),
+                             "n_ratios": counts.reindex(self.indices.index).to_numpy()})
+
+
+def centred_moving_average(series: pd.Series, period_length: int) -> pd.Series:
+    """Centred moving average over one year: ``2 x P`` for even ``P`` (12, 4), plain for odd.
+
+    Examples
+    --------
+    >>> s = pd.Series(range(1, 6), dtype=float)
+    >>> centred_moving_average(s, 4).tolist()
+    [nan, nan, 3.0, nan, nan]
+    """
+    values = series.to_numpy(dtype=float)
+    if period_length % 2 == 0:
+        weights = np.r_[0.5, np.ones(period_length - 1), 0.5] / period_length
+    else:
+        weights = np.ones(period_length) / period_length
+    half = len(weights) // 2
+    out = np.full(len(values), np.nan)
+    for i in range(half, len(values) - half):
+        out[i] = float(weights @ values[i - half:i + half + 1])
+    return pd.Series(out, index=series.index, name=series.name)
+
+
+def ratio_to_moving_average(series: pd.Series) -> SeasonalAdjustment:
+    """Multiplicative seasonal indices by the ratio-to-moving-average method.
+
+    Steps: centred 2 x 12 (monthly) or 2 x 4 (quarterly) moving average; ratio of each
+    observation to it; average ratio per calendar month (or quarter); indices scaled to mean
+    1; the series divided by its period's index. Equal to R's
+    ``decompose(x, type = "multiplicative")``.
+
+    Parameters
+    ----------
+    series
+        Monthly or quarterly values indexed by a gap-free PeriodIndex, at least two years long.
+
+    Examples
+    --------
+    >>> idx = pd.period_range("2016-01", periods=36, freq="M")
+    >>> s = pd.Series(100 * (1 + 0.1 * (idx.month == 2)), index=idx)
+    >>> round(ratio_to_moving_average(s).indices[2] / ratio_to_moving_average(s).indices[3], 6)
+    1.1
+    """
+    if not isinstance(series.index, pd.PeriodIndex):
+        raise ContractError("seasonal adjustment needs a series indexed by periods")
+    freq = frequency_of(series.index)
+    if freq == "Y":
+        raise ParameterError("parameter 'seasonal' must be 'none' for annual data (there is no season)")
+    period_length = PERIODS_PER_YEAR[freq]
+    if len(series) < 2 * period_length:
+        raise ParameterError(
+            f"seasonal adjustment needs at least two years of data ({2 * period_length} periods); "
+            f"the series has {len(series)}: set seasonal=none"
+        )
+    if (series <= 0).any():
+        raise ContractError(
+            f"outcome '{series.name}' has values <= 0; multiplicative seasonal adjustment needs positive values"
+        )
+    trend = centred_moving_average(series, period_length)
+    ratios = series / trend
+    seasons = season_of(series.index)
+    raw = ratios.groupby(seasons).mean()
+    raw = raw.reindex(range(1, period_length + 1))
+    indices = raw / raw.mean()
+    indices.index.name = "month" if freq == "M" else "quarter"
+    indices.name = "seasonal_index"
+    adjusted = series / indices.reindex(seasons).to_numpy()
+    return SeasonalAdjustment(indices=indices, adjusted=adjusted.rename(series.name), trend=trend,
+                              ratios=ratios.rename("ratio"))
+
+
+# ----------------------------------------------------------------------------- quasi-Poisson
+
+
+def fourier_terms(index: pd.PeriodIndex, pairs: int) -> pd.DataFrame:
+    """``sin(2*pi*k*s/P)`` and ``cos(2*pi*k*s/P)`` for ``k = 1..pairs``, ``s`` the calendar month or quarter.
+
+    Examples
+    --------
+    >>> idx = pd.period_range("2016-01", periods=12, freq="M")
+    >>> list(fourier_terms(idx, 2).columns)
+    ['sin1', 'cos1', 'sin2', 'cos2']
+    """
+    freq = frequency_of(index)
+    period_length = PERIODS_PER_YEAR[freq]
+    if isinstance(pairs, bool) or not isinstance(pairs, (int, np.integer)) or pairs < 0:
+        raise ParameterError(f"parameter 'fourier' is {pairs!r}; use an integer >= 0")
+    if pairs and freq == "Y":
+        raise ParameterError("parameter 'fourier' must be 0 for annual data (there is no season)")
+    if pairs * 2 >= period_length and pairs:
+        raise ParameterError(
+            f"parameter 'fourier' is {pairs}; with {period_length} periods a year use at most {(period_length - 1) // 2}"
+        )
+    season = season_of(index).astype(float)
+    columns = {}
+    for k in range(1, pairs + 1):
+        columns[f"sin{k}"] = np.sin(2 * np.pi * k * season / period_length)
+        columns[f"cos{k}"] = np.cos(2 * np.pi * k * season / period_length)
+    return pd.DataFrame(columns, index=range(1, len(index) + 1))
+
+
+@dataclass(frozen=True, eq=False)
+class PoissonITSAResult:
+    """A quasi-Poisson segmented regression (see :func:`segmented_poisson`).
+
+    Coefficients are on the log scale; :meth:`table` adds rate ratios ``exp(beta)``.
+    ``dispersion`` is the Pearson chi-square over the residual degrees of freedom.
+    """
+
+    outcome: str
+    coding: str
+    impact: str
+    params: pd.Series
+    cov: pd.DataFrame
+    df_resid: int
+    dispersion: float
+    periods: pd.PeriodIndex
+    observed: np.ndarray
+    fitted: np.ndarray
+    counterfactual: np.ndarray
+    intervention: pd.Period
+    intervention_index: int
+    offset: str | None
+    fourier: int
+
+    @property
+    def n_obs(self) -> int:
+        """Number of periods."""
+        return len(self.observed)
+
+    def table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per coefficient (log scale) with the rate ratio and its interval."""
+        names = list(self.params.index)
+        se = np.sqrt(np.diag(self.cov.to_numpy()))
+        rows = [LinearCombination(n, float(self.params[n]), float(s), self.df_resid).row(alpha)
+                for n, s in zip(names, se, strict=True)]
+        if "beta3" in names:
+            w = np.array([1.0 if n in ("beta1", "beta3") else 0.0 for n in names])
+            var = float(w @ self.cov.to_numpy() @ w)
+            rows.append(LinearCombination("post_slope", float(w @ self.params.to_numpy()),
+                                          math.sqrt(var), self.df_resid).row(alpha))
+        frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+        frame["rate_ratio"] = np.exp(frame["estimate"])
+        frame["rr_ci_low"] = np.exp(frame["ci_low"])
+        frame["rr_ci_high"] = np.exp(frame["ci_high"])
+        return frame
+
+    def predictions(self) -> pd.DataFrame:
+        """Observed, fitted and counterfactual expected counts per period."""
+        time = np.arange(1, self.n_obs + 1)
+        post = time >= self.intervention_index
+        return pd.DataFrame({"T": time, "post": post, "observed": self.observed, "fitted": self.fitted,
+                             "counterfactual": np.where(post, self.counterfactual, np.nan)},
+                            index=pd.PeriodIndex(self.periods, name="period"))
+
+
+def segmented_poisson(
+    data: pd.DataFrame,
+    outcome: str,
+    *,
+    intervention: object,
+    coding: str = "zero_at_intervention",
+    impact: str = "level_and_slope",
+    offset: str | None = None,
+    fourier: int = 0,
+) -> PoissonITSAResult:
+    """Quasi-Poisson segmented regression for counts, with optional offset and Fourier seasonality.
+
+    ``log E[Y_T] = log(offset_T) + beta0 + beta1*T + beta2*X + beta3*XT + Fourier terms``;
+    the variance is ``phi * E[Y]`` with ``phi`` estimated by Pearson chi-square / (n - k), and
+    t-based inference as R's ``glm(family = quasipoisson)``.
+
+    Parameters
+    ----------
+    data
+        Frame indexed by a gap-free PeriodIndex holding the count (and the offset column).
+    outcome
+        The count column (non-negative).
+    intervention, coding, impact
+        As in :func:`segmented_regression`.
+    offset
+        Column with the population at risk; its log enters with coefficient 1.
+    fourier
+        Number of sine/cosine pairs for the season (0 = none).
+
+    Examples
+    --------
+    >>> result = segmented_poisson(frame, "hospitalizations", intervention="2017-10",
+    ...                            fourier=2)  # doctest: +SKIP
+    >>> result.table()[["term", "rate_ratio"]]  # doctest: +SKIP
+    """
+    series = _series_from(data, outcome, None)
+    if (series < 0).any():
+        raise ContractError(f"outcome '{outcome}' has negative values; a count model needs counts >= 0")
+    start, t0 = _intervention_index(series.index, intervention)
+    design = design_matrix(len(series), t0, coding, impact)
+    seasonal = fourier_terms(series.index, fourier)
+    exog = pd.concat([design, seasonal.set_axis(design.index)], axis=1)
+    log_offset = None
+    if offset is not None:
+        if offset not in data.columns:
+            raise ContractError(f"offset column '{offset}' not found in the data")
+        population = data[offset].to_numpy(dtype=float)
+        if (population <= 0).any():
+            raise ContractError(f"offset column '{offset}' must be greater than 0 in every period")
+        log_offset = np.log(population)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        fit = sm.GLM(series.to_numpy(), exog.to_numpy(), family=sm.families.Poisson(),
+                     offset=log_offset).fit(scale="X2", use_t=True)
+    names = list(exog.columns)
+    cf = exog.to_numpy().copy()
+    for name in ("beta2", "beta3"):
+        if name in names:
+            cf[:, names.index(name)] = 0.0
+    linear_cf = cf @ fit.params + (log_offset if log_offset is not None else 0.0)
+    return PoissonITSAResult(
+        outcome=outcome, coding=coding, impact=impact,
+        params=pd.Series(fit.params, index=names),
+        cov=pd.DataFrame(fit.cov_params(), index=names, columns=names),
+        df_resid=int(fit.df_resid), dispersion=float(fit.scale),
+        periods=series.index, observed=series.to_numpy(), fitted=np.asarray(fit.fittedvalues),
+        counterfactual=np.exp(linear_cf), intervention=start, intervention_index=t0,
+        offset=offset, fourier=int(fourier),
+    )
+
+
+# ----------------------------------------------------------------------------- the whole analysis
+
+SEASONAL_METHODS = ("none", "ratio_to_moving_average")
+MODELS = ("ols", "quasipoisson")
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesAnalysis:
+    """One outcome analysed end to end: seasonal adjustment (if any), transformation, model.
+
+    Attributes
+    ----------
+    outcome
+        Column analysed.
+    seasonal
+        The seasonal adjustment, or None.
+    analysed
+        The series the model was fitted to (adjusted and/or ``ln(y + 1)``).
+    model
+        An :class:`ITSAResult` (OLS) or :class:`PoissonITSAResult`.
+    log
+        Whether ``ln(y + 1)`` was modelled.
+    """
+
+    outcome: str
+    seasonal: SeasonalAdjustment | None
+    analysed: pd.Series
+    model: ITSAResult | PoissonITSAResult
+    log: bool
+
+    @property
+    def model_name(self) -> str:
+        """``ols_newey_west``, ``ols`` or ``quasipoisson`` (the ``model`` field of ``results.json``)."""
+        if isinstance(self.model, PoissonITSAResult):
+            return "quasipoisson"
+        return "ols" if self.model.hac_lags is None else "ols_newey_west"
+
+    def table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The model's table with ``model``, ``outcome`` and ``n_obs`` columns in front."""
+        frame = self.model.table(alpha)
+        frame.insert(0, "outcome", self.outcome)
+        frame.insert(0, "model", self.model_name)
+        frame["n_obs"] = self.model.n_obs
+        return frame
+
+
+def analyse_series(
+    data: pd.DataFrame,
+    outcome: str,
+    *,
+    intervention: object,
+    seasonal: str = "none",
+    log: bool = False,
+    model: str = "ols",
+    coding: str = "zero_at_intervention",
+    impact: str = "level_and_slope",
+    hac_lags: int | str | None = "auto",
+    bg_order: int = 1,
+    offset: str | None = None,
+    fourier: int = 0,
+) -> SeriesAnalysis:
+    """Seasonally adjust (optionally), transform (optionally) and fit one outcome.
+
+    Parameters
+    ----------
+    data
+        Frame indexed by a gap-free PeriodIndex (``TimeSeriesData.frame``).
+    outcome
+        Column to analyse.
+    seasonal
+        ``"none"`` or ``"ratio_to_moving_average"`` (the series is divided by its seasonal index).
+    log
+        Model ``ln(y + 1)`` (after seasonal adjustment); OLS only.
+    model
+        ``"ols"`` (segmented regression with Newey-West errors) or ``"quasipoisson"``.
+    coding, impact, hac_lags, bg_order
+        Passed to :func:`segmented_regression`.
+    offset, fourier
+        Passed to :func:`segmented_poisson`.
+
+    Examples
+    --------
+    >>> analysis = analyse_series(frame, "hospitalizations", intervention="2017-10",
+    ...                           seasonal="ratio_to_moving_average")  # doctest: +SKIP
+    """
+    check_choice("seasonal", seasonal, SEASONAL_METHODS)
+    check_choice("model", model, MODELS)
+    if model == "quasipoisson" and log:
+        raise ParameterError("parameter 'log' must be false with model=quasipoisson (the model is already on the log scale)")
+    if model == "ols" and fourier:
+        raise ParameterError("parameter 'fourier' applies to model=quasipoisson; with ols use seasonal=ratio_to_moving_average")
+    if model == "ols" and offset is not None:
+        raise ParameterError("parameter 'offset' applies to model=quasipoisson only")
+    if outcome not in data.columns:
+        raise ContractError(f"column '{outcome}' not found in the data")
+    series = data[outcome].astype(float).rename(outcome)
+    adjustment = ratio_to_moving_average(series) if seasonal != "none" else None
+    analysed = adjustment.adjusted if adjustment is not None else series
+    if log:
+        analysed = np.log(analysed + 1.0)
+    if model == "ols":
+        fitted = segmented_regression(analysed, intervention=intervention, coding=coding, impact=impact,
+                                      hac_lags=hac_lags, bg_order=bg_order)
+    else:
+        frame = analysed.to_frame(outcome)
+        if offset is not None:
+            frame[offset] = data[offset]
+        fitted = segmented_poisson(frame, outcome, intervention=intervention, coding=coding,
+                                   impact=impact, offset=offset, fourier=fourier)
+    return SeriesAnalysis(outcome, adjustment, analysed.rename(outcome), fitted, bool(log))
+
+
+def results_table(analyses: list[SeriesAnalysis], alpha: float = 0.05) -> pd.DataFrame:
+    """Stack the tables of several analyses (one row per model, outcome and term)."""
+    return pd.concat([a.table(alpha) for a in analyses], ignore_index=True)

@@ -1,0 +1,37 @@
+"""Synthetic data sets calibrated to the papers, one module per study.
+
+The real data behind the papers are confidential. Each generator plants the paper's published
+estimates as the true parameters, documents every assumption the paper leaves open, and is
+deterministic given its seed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from payreform.errors import ParameterError, closest
+
+STUDIES = {"youxi": "payreform.synth.youxi"}
+"""Study name -> generator module."""
+
+
+def generate(study: str, seed: int | None = None, scale: float = 1.0) -> pd.DataFrame:
+    """Generate the synthetic data set of ``study`` (see :data:`STUDIES`).
+
+    ``scale`` multiplies the number of persons for person-level studies; series studies accept
+    only 1.
+
+    Examples
+    --------
+    >>> generate("youxi", seed=1).shape
+    (46, 5)
+    """
+    import importlib
+
+    if study not in STUDIES:
+        raise ParameterError(f"no synthetic study '{study}'{closest(study, STUDIES)}; available: {', '.join(STUDIES)}")
+    module = importlib.import_module(STUDIES[study])
+    if scale != 1.0 and not hasattr(module, "SCALABLE"):
+        raise ParameterError(f"--scale applies to person-level studies; '{study}' is a fixed-length series")
+    kwargs = {} if seed is None else {"seed": seed}
+    return module.generate(**kwargs)
