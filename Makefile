@@ -22,11 +22,11 @@ book: $(STAMP)
 
 ## test: lint + pytest (unit tests, notebooks through papermill, book with -W, browser check)
 test: $(STAMP) browser-deps
-	$(BIN)/ruff check src tests bench notebooks
+	$(BIN)/ruff check src tests bench notebooks book/_ext
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench notebooks
+	$(BIN)/ruff check src tests bench notebooks book/_ext
 
 ## unit: the fast tests only (no book build, no browser, no notebooks)
 unit: $(STAMP)

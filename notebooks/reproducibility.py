@@ -40,6 +40,7 @@ time_notebooks = True  # execute each chapter notebook once and time it
 output_dir = "reports/reproducibility"
 
 # %%
+# %matplotlib inline
 import platform
 import sys
 

@@ -43,6 +43,7 @@ bg_order = 1
 horizon = None  # periods after the intervention for the effect; None means the last period
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
@@ -56,6 +57,9 @@ plots.set_theme()
 pd.set_option("display.width", 120)
 parameters = {k: globals()[k] for k in chapters.get("youxi-itsa").defaults()}
 synthetic = data is None
+labels = youxi.OUTCOME_LABELS
+terms = {"beta0": "β0 level", "beta1": "β1 pre slope", "beta2": "β2 level change",
+         "beta3": "β3 slope change", "post_slope": "β1+β3 post slope"}
 
 # %% [markdown]
 # ## 1. The data and its contract
@@ -88,16 +92,7 @@ display(ts.frame.describe().T.round(1))
 # rise for a reform effect.
 
 # %%
-n_out = len(ts.outcomes)
-fig, axes = plt.subplots((n_out + 1) // 2, 2 if n_out > 1 else 1, figsize=(11, 3.2 * ((n_out + 1) // 2)),
-                         squeeze=False)
-for ax, outcome in zip(axes.flat, ts.outcomes, strict=False):
-    ax.plot(ts.frame.index.to_timestamp(), ts.frame[outcome], "o-", ms=3, lw=0.8)
-    ax.axvline(ts.intervention.to_timestamp(), color=plots.COLORS["intervention"], ls=":")
-    ax.set_title(youxi.OUTCOME_LABELS.get(outcome, outcome))
-for ax in list(axes.flat)[n_out:]:
-    ax.set_visible(False)
-fig.tight_layout()
+fig = plots.series_grid(ts.frame, ts.outcomes, ts.intervention, labels)
 plots.save(fig, output_dir, "series")
 plt.show()
 
@@ -138,18 +133,14 @@ else:
 
 # %%
 estimates = itsa.results_table(analyses)
-labels = {"beta0": "β0 baseline level", "beta1": "β1 pre-reform slope", "beta2": "β2 level change",
-          "beta3": "β3 slope change", "post_slope": "β1+β3 post-reform slope"}
 if synthetic:
     comparison = report.side_by_side(estimates, youxi.truth(coding=settings["coding"]),
                                      youxi.published(coding=settings["coding"]))
-    covered = comparison.dropna(subset=["truth"])
-    glue("youxi_n_covered", int(covered["covers_truth"].sum()), display=False)
-    glue("youxi_n_intervals", len(covered), display=False)
+    glue("youxi_n_covered", int(comparison["covers_truth"].sum()), display=False)
+    glue("youxi_n_intervals", int(comparison["covers_truth"].notna().sum()), display=False)
 else:
-    comparison = estimates[["outcome", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value"]]
-display(report.format_numbers(comparison.assign(term=comparison["term"].map(labels)), digits=2)
-        .style.hide(axis="index"))
+    comparison = estimates
+display(report.compact_comparison(comparison, terms, labels).style.hide(axis="index"))
 for row in estimates.itertuples():
     for suffix, value in (("", row.estimate), ("_lo", row.ci_low), ("_hi", row.ci_high), ("_p", row.p_value)):
         glue(f"youxi_{row.outcome}_{row.term}{suffix}", float(value), display=False)
@@ -161,17 +152,9 @@ for row in estimates.itertuples():
 # {doc}`reproducibility`).
 
 # %%
-if synthetic:
-    fig, axes = plt.subplots(1, n_out, figsize=(3.2 * n_out, 3.0), squeeze=False)
-    for ax, outcome in zip(axes.flat, ts.outcomes, strict=True):
-        rows = comparison[(comparison["outcome"] == outcome) & comparison["term"].isin(["beta1", "beta2", "beta3"])]
-        plots.coefficient_figure(rows.assign(label=rows["term"]), ax=ax)
-        ax.set_title(youxi.OUTCOME_LABELS.get(outcome, outcome), fontsize=9)
-        if ax is not axes.flat[0]:
-            ax.get_legend().remove()
-    fig.tight_layout()
-    plots.save(fig, output_dir, "coefficients")
-    plt.show()
+fig = plots.coefficient_grid(comparison, labels={o: labels.get(o, o) for o in ts.outcomes})
+plots.save(fig, output_dir, "coefficients")
+plt.show()
 
 # %% [markdown]
 # ## 5. Is there autocorrelation? Residual plots and the Breusch-Godfrey test
@@ -183,19 +166,12 @@ if synthetic:
 # positive autocorrelation) is shown for readers who know it.
 
 # %%
-diagnostics = pd.DataFrame([{
-    "outcome": a.outcome,
-    "Breusch-Godfrey LM": a.model.breusch_godfrey.statistic if hasattr(a.model, "breusch_godfrey") else float("nan"),
-    "BG order": bg_order,
-    "BG p-value": a.model.breusch_godfrey.p_value if hasattr(a.model, "breusch_godfrey") else float("nan"),
-    "Durbin-Watson": a.model.durbin_watson if hasattr(a.model, "durbin_watson") else float("nan"),
-    "R²": getattr(a.model, "r_squared", float("nan")),
-} for a in analyses])
-display(diagnostics.round(4).style.hide(axis="index"))
-glue("youxi_bg_p_max", float(diagnostics["BG p-value"].max()), display=False)
-first_ols = next((a for a in analyses if isinstance(a.model, itsa.ITSAResult)), None)
-if first_ols is not None:
-    fig = plots.residual_figure(first_ols.model)
+diagnostics = itsa.diagnostics_table(analyses)
+display(diagnostics.dropna(axis=1, how="all").round(4).style.hide(axis="index"))
+glue("youxi_bg_p_max", float(diagnostics["bg_p_value"].max()), display=False)
+ols_analyses = [a for a in analyses if a.model_name != "quasipoisson"]
+for a in ols_analyses[:1]:
+    fig = plots.residual_figure(a.model)
     plots.save(fig, output_dir, "residual_diagnostics")
     plt.show()
 
@@ -206,19 +182,8 @@ if first_ols is not None:
 # months.
 
 # %%
-lag_grid = [None, 0, 1, 2, 3, 4, 5, 6]
-lag_rows = []
-for a in analyses:
-    if not isinstance(a.model, itsa.ITSAResult) or "beta3" not in a.model.params.index:
-        continue
-    row = {"outcome": a.outcome}
-    for lag in lag_grid:
-        refit = itsa.segmented_regression(a.analysed, intervention=ts.intervention, coding=settings["coding"],
-                                          impact=settings["impact"], hac_lags=lag, bg_order=bg_order)
-        row["OLS" if lag is None else f"NW lag {lag}"] = refit.term("beta3").std_error
-    lag_rows.append(row)
-if lag_rows:
-    display(pd.DataFrame(lag_rows).round(3).style.hide(axis="index"))
+if settings["impact"] != "level" and ols_analyses:
+    display(pd.concat([itsa.lag_sensitivity(a) for a in ols_analyses]).round(3).style.hide(axis="index"))
 
 # %% [markdown]
 # ## 6. What would have happened without the reform?
@@ -230,24 +195,56 @@ if lag_rows:
 # a percentage of the counterfactual, with a delta-method 95% interval.
 
 # %%
-fig, axes = plt.subplots((n_out + 1) // 2, 2 if n_out > 1 else 1, figsize=(12, 3.6 * ((n_out + 1) // 2)),
-                         squeeze=False)
-for ax, a in zip(axes.flat, analyses, strict=False):
-    plots.itsa_figure(a, ax=ax, title=youxi.OUTCOME_LABELS.get(a.outcome, a.outcome), ylabel="")
-for ax in list(axes.flat)[n_out:]:
-    ax.set_visible(False)
-fig.tight_layout()
+fig = plots.itsa_grid(analyses, labels)
 plots.save(fig, output_dir, "itsa_counterfactual")
 plt.show()
 
-effects = pd.concat([a.model.effect_at(horizon).table().assign(outcome=a.outcome)
-                     for a in analyses if isinstance(a.model, itsa.ITSAResult)], ignore_index=True)
+effects = pd.concat([a.model.effect_at(horizon).table().assign(outcome=a.outcome) for a in ols_analyses],
+                    ignore_index=True) if ols_analyses else pd.DataFrame()
 if not effects.empty:
-    display(report.format_numbers(effects[["outcome", "term", "period", "estimate", "ci_low", "ci_high", "p_value"]], 3)
-            .style.hide(axis="index"))
+    display(report.compact_comparison(effects, outcome_labels=labels, digits=3).style.hide(axis="index"))
 
 # %% [markdown]
-# ## 7. Three codings of the interaction, one fitted line
+# ## 7. Does the seasonal adjustment bias the level change?
+#
+# The ratio-to-moving-average method estimates the trend with a centred 12-month moving
+# average. Around October 2017 that average mixes months before and after the reform, so it
+# smooths the very break the model is looking for: the months just before the reform look
+# "high" relative to the moving average and the months just after look "low", and these
+# ratios leak into the seasonal indices. After adjustment, part of the level change is gone.
+#
+# The synthetic data let us check this exactly. The first table refits series generated
+# **without noise**, so any gap from the truth is bias, not chance. The alternative is to
+# estimate the season *inside* the regression with calendar-month indicators
+# (`seasonal=season_dummies`), which keeps the break intact {cite:p}`bernal2017its`.
+
+# %%
+if synthetic and ts.frequency == "M":
+    noiseless = validate_time_series(youxi.generate(noise_scale=0.0), outcomes=list(youxi.OUTCOMES),
+                                     intervention=youxi.INTERVENTION)
+    bias = pd.concat([itsa.seasonal_method_comparison(noiseless.frame, o, intervention=noiseless.intervention,
+                                                      coding=settings["coding"], hac_lags=settings["hac_lags"])
+                      for o in youxi.OUTCOMES], ignore_index=True)
+    bias = bias.merge(youxi.truth(coding=settings["coding"]), on=["outcome", "term"])
+    bias["estimate / truth"] = bias["estimate"] / bias["value"]
+    display(bias.pivot_table(index=["outcome", "term"], columns="seasonal", values="estimate / truth")
+            .round(3))
+    shrink = bias.query("seasonal == 'ratio_to_moving_average' and term == 'beta2'")["estimate / truth"]
+    glue("youxi_rma_beta2_shrink_min", float(100 * (1 - shrink.max())), display=False)
+    glue("youxi_rma_beta2_shrink_max", float(100 * (1 - shrink.min())), display=False)
+
+# %% [markdown]
+# On the data analysed here, the two methods give:
+
+# %%
+if ts.frequency != "Y":
+    methods = pd.concat([itsa.seasonal_method_comparison(ts.frame, o, intervention=ts.intervention,
+                                                         coding=settings["coding"], hac_lags=settings["hac_lags"])
+                         for o in ts.outcomes], ignore_index=True)
+    display(methods.pivot_table(index=["outcome", "term"], columns="seasonal", values="estimate").round(2))
+
+# %% [markdown]
+# ## 8. Three codings of the interaction, one fitted line
 #
 # Papers code the post-reform time term differently, and β2 means something different in each.
 # Below, the same series is fitted under all three codings. β1 and β3 are identical; β2
@@ -256,29 +253,14 @@ if not effects.empty:
 # `zero_at_intervention` is β2 the jump at the reform month.
 
 # %%
-coding_rows = []
-for a in analyses:
-    if not isinstance(a.model, itsa.ITSAResult) or a.model.impact != "level_and_slope":
-        continue
-    for other in itsa.CODINGS:
-        refit = itsa.segmented_regression(a.analysed, intervention=ts.intervention, coding=other,
-                                          impact=settings["impact"], hac_lags=settings["hac_lags"],
-                                          bg_order=bg_order)
-        converted = a.model.beta2_in(other)
-        coding_rows.append({"outcome": a.outcome, "coding": other,
-                            "β1": refit.params["beta1"], "β2 refitted": refit.params["beta2"],
-                            "SE(β2) refitted": refit.term("beta2").std_error, "β3": refit.params["beta3"],
-                            f"β2 converted from {settings['coding']}": converted.estimate,
-                            "SE converted": converted.std_error})
-codings = pd.DataFrame(coding_rows)
-if not codings.empty:
-    display(codings.round(3).style.hide(axis="index"))
-    visits = codings[codings["outcome"] == ts.outcomes[0]].set_index("coding")
-    for name in itsa.CODINGS:
-        glue(f"youxi_beta2_{name}", float(visits.loc[name, "β2 refitted"]), display=False)
+if settings["impact"] == "level_and_slope" and ols_analyses:
+    codings = pd.concat([itsa.coding_comparison(a) for a in ols_analyses], ignore_index=True)
+    display(codings.round(2).style.hide(axis="index"))
+    for row in codings[codings["outcome"] == ts.outcomes[0]].itertuples():
+        glue(f"youxi_beta2_{row.coding}", float(row.beta2), display=False)
 
 # %% [markdown]
-# ## 8. Beyond the paper: a quasi-Poisson model for the counts
+# ## 9. Beyond the paper: a quasi-Poisson model for the counts
 #
 # Visits and admissions are counts. Bernal et al. (2017) recommend modelling them with a
 # Poisson-type regression: the reform's effects become rate ratios (a level change of 0.95
@@ -295,30 +277,19 @@ poisson = [itsa.analyse_series(ts.frame, o, intervention=ts.intervention, model=
                                fourier=resolved["fourier"], offset=offset)
            for o in count_outcomes]
 if poisson:
-    rr = itsa.results_table(poisson)
-    display(report.format_numbers(rr[rr["term"].isin(["beta2", "beta3", "post_slope"])][
+    rate_ratios = itsa.results_table(poisson)
+    display(report.format_numbers(rate_ratios[rate_ratios["term"].isin(["beta2", "beta3", "post_slope"])][
         ["outcome", "term", "rate_ratio", "rr_ci_low", "rr_ci_high", "p_value"]], 4).style.hide(axis="index"))
-    agreement = []
-    for p_analysis in poisson:
-        linear = next(a for a in analyses if a.outcome == p_analysis.outcome).table().set_index("term")
-        quasi = p_analysis.table().set_index("term")
-        for term in [t for t in ("beta2", "beta3") if t in quasi.index and t in linear.index]:
-            agreement.append({"outcome": p_analysis.outcome, "term": term,
-                              "linear: sign": "+" if linear.loc[term, "estimate"] > 0 else "−",
-                              "linear: p": linear.loc[term, "p_value"],
-                              "quasi-Poisson: sign": "+" if quasi.loc[term, "estimate"] > 0 else "−",
-                              "quasi-Poisson: p": quasi.loc[term, "p_value"],
-                              "same conclusion at 5%": (linear.loc[term, "p_value"] < 0.05) == (quasi.loc[term, "p_value"] < 0.05)
-                              and (linear.loc[term, "estimate"] > 0) == (quasi.loc[term, "estimate"] > 0)})
-    agreement = pd.DataFrame(agreement)
+    by_outcome = {a.outcome: a for a in analyses}
+    agreement = pd.concat([itsa.compare_conclusions(by_outcome[p.outcome], p) for p in poisson], ignore_index=True)
     display(agreement.round(4).style.hide(axis="index"))
     glue("youxi_qp_dispersion", float(max(p.model.dispersion for p in poisson)), display=False)
-    glue("youxi_qp_n_disagree", int((~agreement["same conclusion at 5%"]).sum()), display=False)
+    glue("youxi_qp_n_disagree", int((~agreement["same_conclusion"]).sum()), display=False)
 else:
     display(Markdown("No count outcomes (whole numbers in every period): the quasi-Poisson comparison is skipped."))
 
 # %% [markdown]
-# ## 9. The annual indicators and the chi-square test for trend
+# ## 10. The annual indicators and the chi-square test for trend
 #
 # Some indicators exist only per year: the share of outpatient visits in primary care and the
 # management and control rates of hypertension and diabetes (Tables 4 and 5 of the paper).
@@ -327,24 +298,12 @@ else:
 # number of persons, so each published χ² tells us what equal yearly denominator it implies:
 
 # %%
-tests = published.load("youxi_trend_tests")
-table4 = published.load("youxi_table4_services")
-table5 = published.load("youxi_table5_health_management")
-implied_rows = []
-for test in tests.itertuples():
-    if test.table == 4:
-        values = table4[test.column_or_row].to_numpy()
-    else:
-        condition, indicator = test.column_or_row.split("/")
-        row = table5[(table5["condition"] == condition) & (table5["indicator"] == indicator)].iloc[0]
-        values = row[["2017", "2018", "2019"]].to_numpy(dtype=float)
-    implied = trend.implied_denominator(values, test.chi2_trend)
-    implied_rows.append({"indicator": test.indicator, "years": test.years,
-                         "percentages": ", ".join(f"{v:.1f}" for v in values), **implied.row()})
-implied_table = pd.DataFrame(implied_rows)
+implied_table = trend.implied_denominator_table(youxi.annual_trend_tests())
 display(implied_table.round(0).style.hide(axis="index"))
 for row in implied_table.itertuples():
     glue(f"youxi_implied_n_{row.indicator}", int(round(float(row.implied_n_per_group))), display=False)
+table4 = published.load("youxi_table4_services")
+table5 = published.load("youxi_table5_health_management")
 visits_2016 = table4.loc[table4["year"] == 2016, "healthcare_outpatient_visits_10k"].item() * 10_000
 glue("youxi_visits_2016", int(visits_2016), display=False)
 share = table4["primary_care_share_pct"].to_numpy() / 100
@@ -377,7 +336,7 @@ plots.save(fig, output_dir, "annual_indicators")
 plt.show()
 
 # %% [markdown]
-# ## 10. Results file
+# ## 11. Results file
 #
 # Everything above is written to `results.json` (schema in {doc}`../book/running_on_your_data`),
 # with the figures as PNG files beside it.
@@ -386,15 +345,8 @@ plt.show()
 diagnostics_block = {
     "frequency": ts.frequency, "n_periods": len(ts.frame), "n_pre": ts.n_pre, "n_post": ts.n_post,
     "intervention": str(ts.intervention), "settings": settings,
-    "outcomes": {a.outcome: {
-        "seasonal_indices": a.seasonal.indices.to_dict() if a.seasonal is not None else None,
-        "breusch_godfrey": vars(a.model.breusch_godfrey) if hasattr(a.model, "breusch_godfrey") else None,
-        "durbin_watson": getattr(a.model, "durbin_watson", None),
-        "hac_lags": getattr(a.model, "hac_lags", None),
-        "dispersion": getattr(a.model, "dispersion", None),
-        "level_change_at_intervention": a.model.level_change_at_intervention().row()
-        if isinstance(a.model, itsa.ITSAResult) and "beta2" in a.model.params.index else None,
-    } for a in analyses},
+    "outcomes": {a.outcome: itsa.diagnostics_record(a) for a in analyses},
+    "quasipoisson": {p.outcome: itsa.diagnostics_record(p) for p in poisson},
     "effects": effects.to_dict(orient="records"),
     "implied_denominators": implied_table.to_dict(orient="records"),
 }

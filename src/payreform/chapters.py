@@ -18,7 +18,7 @@ import pandas as pd
 from payreform.contracts import validate_time_series
 from payreform.errors import ParameterError, check_choice, closest
 from payreform.io import read_table
-from payreform.itsa import CODINGS, IMPACTS, MODELS, analyse_series
+from payreform.itsa import CODINGS, IMPACTS, MODELS, analyse_series, newey_west_lags
 from payreform.report import frame_sha256
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -166,7 +166,7 @@ One row per period (month, quarter or year), no gaps, no duplicate periods.
 - offset (optional, quasi-Poisson only): a population column, > 0.
 CSV in UTF-8 (with or without BOM) or GBK, comma/semicolon/tab separated, or Parquet."""
 
-SEASONAL_CHOICES = ("auto", "none", "ratio_to_moving_average")
+SEASONAL_CHOICES = ("auto", "none", "ratio_to_moving_average", "season_dummies")
 
 YOUXI_PARAMETERS = (
     Parameter("data", "str", None, "data file (CSV or Parquet); none = the synthetic Youxi series", optional=True),
@@ -180,7 +180,8 @@ YOUXI_PARAMETERS = (
               choices=CODINGS),
     Parameter("impact", "str", "level_and_slope", "impact model, chosen before looking", choices=IMPACTS),
     Parameter("seasonal", "str", "auto",
-              "seasonal adjustment; auto = ratio_to_moving_average for monthly/quarterly data, none for annual",
+              "seasonality; auto = ratio_to_moving_average (the paper's) for monthly/quarterly data, none for "
+              "annual; season_dummies = month/quarter indicators in the regression",
               choices=SEASONAL_CHOICES),
     Parameter("log", "bool", False, "model ln(y + 1) instead of y (OLS only)"),
     Parameter("model", "str", "ols", "ols (Newey-West) or quasipoisson", choices=MODELS),
@@ -217,6 +218,9 @@ def itsa_analysis_settings(ts, params: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for :func:`payreform.itsa.analyse_series` from chapter parameters."""
     resolved = resolve_itsa_settings(ts.frequency, len(ts.frame), params)
     model = params.get("model", "ols")
+    hac_lags = params.get("hac_lags", "auto")
+    if hac_lags == "auto":
+        hac_lags = newey_west_lags(len(ts.frame))
     return {
         "intervention": ts.intervention,
         "seasonal": resolved["seasonal"],
@@ -224,7 +228,7 @@ def itsa_analysis_settings(ts, params: Mapping[str, Any]) -> dict[str, Any]:
         "model": model,
         "coding": params.get("coding", "zero_at_intervention"),
         "impact": params.get("impact", "level_and_slope"),
-        "hac_lags": params.get("hac_lags", "auto"),
+        "hac_lags": hac_lags,
         "bg_order": int(params.get("bg_order", 1)),
         "offset": params.get("offset") if model == "quasipoisson" else None,
         "fourier": resolved["fourier"] if model == "quasipoisson" else 0,

@@ -171,10 +171,12 @@ class TimeSeriesData:
 
 
 def _numeric_like(series: pd.Series) -> bool:
+    """Mostly numbers: taken as an outcome by default, so that a stray text cell is reported
+    rather than the whole column silently skipped."""
     values = series.dropna()
     if values.empty:
         return False
-    return bool(_to_number(values).notna().all())
+    return bool(_to_number(values).notna().mean() > 0.5)
 
 
 def validate_time_series(
@@ -202,7 +204,8 @@ def validate_time_series(
     time_column
         Column holding the period of each row.
     outcomes
-        Outcome columns; ``None`` takes every numeric column except the time and offset columns.
+        Outcome columns; ``None`` takes every column except the time and offset columns whose
+        values are mostly numbers (a text value in such a column is then reported, not skipped).
     intervention
         First period under the intervention, in the data's form (``"2017-10"``, ``"2017Q4"``, ``2017``).
     offset

@@ -11,6 +11,7 @@ is executed if they fail. Outputs go to a folder of their own, never next to the
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -58,17 +59,49 @@ def check_inputs(chapter: Chapter, data: str | Path, settings: Mapping[str, Any]
     return parameters
 
 
+_MYST_ROLES = [
+    (re.compile(r"\{(?:doc|ref|term)\}`([^`<]+?)\s*<[^>]+>`"), r"\1"),
+    (re.compile(r"\{doc\}`(?:[^`]*/)?([^`/]+)`"), r"the handbook page '\1'"),
+    (re.compile(r"\{(?:ref|term)\}`([^`]+)`"), r"\1"),
+    (re.compile(r"\{cite:[pt]\}`([^`]+)`"), r"(\1)"),
+    (re.compile(r"^\([\w-]+\)=\s*$", re.MULTILINE), ""),
+]
+
+
+def plain_markdown(text: str) -> str:
+    """Replace MyST roles that only the book understands with plain text (for report.html).
+
+    Examples
+    --------
+    >>> plain_markdown("see {doc}`../book/running_on_your_data` and {cite:p}`bernal2017its`")
+    "see the handbook page 'running_on_your_data' and (bernal2017its)"
+    """
+    for pattern, replacement in _MYST_ROLES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def render_report(notebook: Path, target: Path, with_code: bool = False) -> Path:
-    """Render an executed notebook to a self-contained HTML report (figures embedded)."""
+    """Render an executed notebook to a self-contained HTML report (figures embedded).
+
+    Cells tagged ``book-only`` (exercises, solutions) are left out and MyST roles are turned
+    into plain text; the input cells are hidden unless ``with_code``.
+    """
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
+    node = nbformat.read(notebook, as_version=4)
+    for cell in node.cells:
+        if cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = not with_code
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"book-only", "remove-cell"}), enabled=True)
+    body, _ = exporter.from_notebook_node(node)
     target.write_text(body, encoding="utf-8")
     return target
 
@@ -114,9 +147,9 @@ def run_chapter(
 
     data = Path(data)
     out = Path(out)
-    before = file_sha256(data)
-    log(f"checking {data.name} against the '{chapter.name}' data contract")
     parameters = check_inputs(chapter, data, settings, out)
+    before = file_sha256(data)
+    log(f"{data.name} meets the '{chapter.name}' data contract")
     out.mkdir(parents=True, exist_ok=True)
     parameters = parameters | {"data": str(data.resolve()), "output_dir": str(out.resolve())}
     notebook = out / "notebook.ipynb"

@@ -119,6 +119,29 @@ def design_matrix(
     return pd.DataFrame({k: columns[k] for k in keep}, index=pd.RangeIndex(1, n_periods + 1, name="T"))
 
 
+def season_indicators(index: pd.PeriodIndex) -> pd.DataFrame:
+    """Indicators of calendar months 2-12 (or quarters 2-4); the first season is the reference.
+
+    Examples
+    --------
+    >>> list(season_indicators(pd.period_range("2016-01", periods=12, freq="M")).columns)[:2]
+    ['month_2', 'month_3']
+    """
+    freq = frequency_of(index)
+    if freq == "Y":
+        raise ParameterError("parameter 'seasonal' cannot be 'season_dummies' for annual data (there is no season)")
+    name = "month" if freq == "M" else "quarter"
+    seasons = season_of(index)
+    return pd.DataFrame({f"{name}_{s}": (seasons == s).astype(float)
+                         for s in range(2, PERIODS_PER_YEAR[freq] + 1)},
+                        index=pd.RangeIndex(1, len(index) + 1, name="T"))
+
+
+def _season_row(period: pd.Period, columns: list[str]) -> np.ndarray:
+    season = period.month if frequency_of(pd.PeriodIndex([period])) == "M" else period.quarter
+    return np.array([1.0 if c.endswith(f"_{season}") else 0.0 for c in columns])
+
+
 @dataclass(frozen=True)
 class LinearCombination:
     """A linear combination of coefficients with its standard error and t-based interval."""
@@ -339,19 +362,26 @@ class ITSAResult:
         return LinearCombination("level_change_at_intervention", combo.estimate, combo.std_error, combo.df)
 
     def table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Tidy table: one row per term (``beta0``..``beta3`` and ``post_slope``).
+        """Tidy table: one row per term (``beta0``..``beta3``, ``post_slope``, then any season terms).
 
         Columns: term, estimate, std_error, statistic, p_value, ci_low, ci_high.
         """
-        rows = [self.term(t).row(alpha) for t in self.params.index]
+        rows = [self.term(t).row(alpha) for t in self.params.index if t in TERMS]
         if "beta3" in self.params.index:
             rows.append(self.post_slope().row(alpha))
+        rows += [self.term(t).row(alpha) for t in self.season_terms]
         return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
+    @property
+    def season_terms(self) -> list[str]:
+        """Names of the season indicator terms (empty without ``seasonal_dummies``)."""
+        return [t for t in self.params.index if t not in TERMS]
+
     def predictions(self) -> pd.DataFrame:
-        """Observed, fitted and counterfactual (no intervention: ``beta0 + beta1*T``) per period."""
+        """Observed, fitted and counterfactual (the fit with beta2 = beta3 = 0) per period."""
         time = self.design["beta1"].to_numpy()
-        counterfactual = self.params["beta0"] + self.params["beta1"] * time
+        keep = [t for t in self.params.index if t not in ("beta2", "beta3")]
+        counterfactual = self.design[keep].to_numpy() @ self.params[keep].to_numpy()
         post = time >= self.intervention_index
         return pd.DataFrame(
             {"T": time.astype(int), "post": post, "observed": self.observed, "fitted": self.fitted,
@@ -375,7 +405,10 @@ class ITSAResult:
             raise ParameterError(f"parameter 'horizon' is {horizon!r}; use an integer >= 0")
         time = self.intervention_index + int(horizon)
         row = design_matrix(max(time, self.n_obs), self.intervention_index, self.coding, self.impact).loc[time]
-        x_full = row.reindex(self.params.index).to_numpy(dtype=float)
+        target_period = self.intervention + int(horizon)
+        seasons = self.season_terms
+        x_full = np.r_[row.reindex([t for t in self.params.index if t in TERMS]).to_numpy(dtype=float),
+                       _season_row(target_period, seasons) if seasons else []]
         x_cf = x_full.copy()
         for name in ("beta2", "beta3"):
             if name in self.params.index:
@@ -387,7 +420,6 @@ class ITSAResult:
         absolute_se = math.sqrt(max(float(diff @ cov @ diff), 0.0))
         gradient = diff / counterfactual - absolute * x_cf / counterfactual**2
         relative_se = math.sqrt(max(float(gradient @ cov @ gradient), 0.0))
-        target_period = self.intervention + int(horizon)
         return Effect(
             period=target_period, horizon=int(horizon), fitted=fitted, counterfactual=counterfactual,
             absolute=LinearCombination("absolute_effect", float(absolute), absolute_se, self.df_resid),
@@ -417,6 +449,7 @@ def segmented_regression(
     hac_lags: int | str | None = "auto",
     bg_order: int = 1,
     period: str | None = None,
+    seasonal_dummies: bool = False,
 ) -> ITSAResult:
     """Fit ``Y = beta0 + beta1*T + beta2*X + beta3*XT`` by OLS with Newey-West standard errors.
 
@@ -440,6 +473,9 @@ def segmented_regression(
         Number of lags in the Breusch-Godfrey test.
     period
         Name of a period column, if ``data`` is not indexed by periods.
+    seasonal_dummies
+        Add indicators of the calendar month (or quarter) to the regression, so that seasonality
+        is estimated together with the level and slopes (additive seasonality).
 
     Returns
     -------
@@ -460,6 +496,8 @@ def segmented_regression(
     series = _series_from(data, outcome, period)
     start, t0 = _intervention_index(series.index, intervention)
     design = design_matrix(len(series), t0, coding, impact)
+    if seasonal_dummies:
+        design = pd.concat([design, season_indicators(series.index)], axis=1)
     lags = _hac_lags(hac_lags, len(series))
     model = sm.OLS(series.to_numpy(), design.to_numpy())
     if lags is None:
@@ -682,6 +720,7 @@ def segmented_poisson(
     impact: str = "level_and_slope",
     offset: str | None = None,
     fourier: int = 0,
+    seasonal_dummies: bool = False,
 ) -> PoissonITSAResult:
     """Quasi-Poisson segmented regression for counts, with optional offset and Fourier seasonality.
 
@@ -701,6 +740,8 @@ def segmented_poisson(
         Column with the population at risk; its log enters with coefficient 1.
     fourier
         Number of sine/cosine pairs for the season (0 = none).
+    seasonal_dummies
+        Add calendar-month (or quarter) indicators instead of, or besides, Fourier terms.
 
     Examples
     --------
@@ -714,7 +755,10 @@ def segmented_poisson(
     start, t0 = _intervention_index(series.index, intervention)
     design = design_matrix(len(series), t0, coding, impact)
     seasonal = fourier_terms(series.index, fourier)
-    exog = pd.concat([design, seasonal.set_axis(design.index)], axis=1)
+    parts = [design, seasonal.set_axis(design.index)]
+    if seasonal_dummies:
+        parts.append(season_indicators(series.index).set_axis(design.index))
+    exog = pd.concat(parts, axis=1)
     log_offset = None
     if offset is not None:
         if offset not in data.columns:
@@ -726,7 +770,7 @@ def segmented_poisson(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         fit = sm.GLM(series.to_numpy(), exog.to_numpy(), family=sm.families.Poisson(),
-                     offset=log_offset).fit(scale="X2", use_t=True)
+                     offset=log_offset).fit(scale="X2", use_t=True, tol=1e-12, maxiter=200)
     names = list(exog.columns)
     cf = exog.to_numpy().copy()
     for name in ("beta2", "beta3"):
@@ -746,7 +790,7 @@ def segmented_poisson(
 
 # ----------------------------------------------------------------------------- the whole analysis
 
-SEASONAL_METHODS = ("none", "ratio_to_moving_average")
+SEASONAL_METHODS = ("none", "ratio_to_moving_average", "season_dummies")
 MODELS = ("ols", "quasipoisson")
 
 
@@ -814,7 +858,9 @@ def analyse_series(
     outcome
         Column to analyse.
     seasonal
-        ``"none"`` or ``"ratio_to_moving_average"`` (the series is divided by its seasonal index).
+        ``"none"``; ``"ratio_to_moving_average"`` (the series is divided by its seasonal index
+        before the fit: the papers' two-step method); or ``"season_dummies"`` (month or quarter
+        indicators in the regression, estimated together with the level and slopes).
     log
         Model ``ln(y + 1)`` (after seasonal adjustment); OLS only.
     model
@@ -840,22 +886,148 @@ def analyse_series(
     if outcome not in data.columns:
         raise ContractError(f"column '{outcome}' not found in the data")
     series = data[outcome].astype(float).rename(outcome)
-    adjustment = ratio_to_moving_average(series) if seasonal != "none" else None
+    adjustment = ratio_to_moving_average(series) if seasonal == "ratio_to_moving_average" else None
+    dummies = seasonal == "season_dummies"
     analysed = adjustment.adjusted if adjustment is not None else series
     if log:
         analysed = np.log(analysed + 1.0)
     if model == "ols":
         fitted = segmented_regression(analysed, intervention=intervention, coding=coding, impact=impact,
-                                      hac_lags=hac_lags, bg_order=bg_order)
+                                      hac_lags=hac_lags, bg_order=bg_order, seasonal_dummies=dummies)
     else:
         frame = analysed.to_frame(outcome)
         if offset is not None:
             frame[offset] = data[offset]
         fitted = segmented_poisson(frame, outcome, intervention=intervention, coding=coding,
-                                   impact=impact, offset=offset, fourier=fourier)
+                                   impact=impact, offset=offset, fourier=fourier, seasonal_dummies=dummies)
     return SeriesAnalysis(outcome, adjustment, analysed.rename(outcome), fitted, bool(log))
 
 
 def results_table(analyses: list[SeriesAnalysis], alpha: float = 0.05) -> pd.DataFrame:
     """Stack the tables of several analyses (one row per model, outcome and term)."""
     return pd.concat([a.table(alpha) for a in analyses], ignore_index=True)
+
+
+def diagnostics_table(analyses: list[SeriesAnalysis]) -> pd.DataFrame:
+    """One row per analysis: Breusch-Godfrey, Durbin-Watson, R², Newey-West lag, dispersion."""
+    rows = []
+    for a in analyses:
+        model = a.model
+        bg = getattr(model, "breusch_godfrey", None)
+        rows.append({
+            "outcome": a.outcome, "model": a.model_name,
+            "bg_order": bg.order if bg else None,
+            "bg_statistic": bg.statistic if bg else np.nan,
+            "bg_p_value": bg.p_value if bg else np.nan,
+            "durbin_watson": getattr(model, "durbin_watson", np.nan),
+            "r_squared": getattr(model, "r_squared", np.nan),
+            "hac_lags": getattr(model, "hac_lags", None),
+            "dispersion": getattr(model, "dispersion", np.nan),
+        })
+    return pd.DataFrame(rows)
+
+
+def diagnostics_record(analysis: SeriesAnalysis) -> dict:
+    """The per-outcome ``diagnostics`` entry of ``results.json``."""
+    model = analysis.model
+    record: dict = {
+        "model": analysis.model_name,
+        "seasonal_indices": analysis.seasonal.indices.to_dict() if analysis.seasonal is not None else None,
+        "log": analysis.log,
+    }
+    if isinstance(model, ITSAResult):
+        record |= {"breusch_godfrey": vars(model.breusch_godfrey), "durbin_watson": model.durbin_watson,
+                   "hac_lags": model.hac_lags, "se_type": model.se_type, "r_squared": model.r_squared,
+                   "coding": model.coding, "impact": model.impact}
+        if "beta2" in model.params.index:
+            record["level_change_at_intervention"] = model.level_change_at_intervention().row()
+    else:
+        record |= {"dispersion": model.dispersion, "fourier": model.fourier, "offset": model.offset,
+                   "coding": model.coding, "impact": model.impact}
+    return record
+
+
+def lag_sensitivity(analysis: SeriesAnalysis, lags: tuple = (None, 0, 1, 2, 3, 4, 5, 6),
+                    term: str = "beta3") -> pd.DataFrame:
+    """Standard error of ``term`` under conventional OLS (``None``) and Newey-West at each lag.
+
+    Returns one row: the outcome, then one column per lag (``OLS``, ``NW lag 0`` ...).
+    """
+    model = analysis.model
+    if not isinstance(model, ITSAResult):
+        raise ParameterError("lag sensitivity applies to OLS segmented regressions")
+    row: dict = {"outcome": analysis.outcome}
+    for lag in lags:
+        refit = segmented_regression(analysis.analysed, intervention=model.intervention, coding=model.coding,
+                                     impact=model.impact, hac_lags=lag, bg_order=model.breusch_godfrey.order,
+                                     seasonal_dummies=bool(model.season_terms))
+        row["OLS" if lag is None else f"NW lag {lag}"] = refit.term(term).std_error
+    return pd.DataFrame([row])
+
+
+def coding_comparison(analysis: SeriesAnalysis) -> pd.DataFrame:
+    """Refit under each coding and convert ``beta2`` from the fitted coding: the two must agree.
+
+    Columns: outcome, coding, beta1, beta2 (refitted), se_beta2 (refitted), beta3,
+    beta2_converted, se_beta2_converted (from the analysis's own coding).
+    """
+    model = analysis.model
+    if not isinstance(model, ITSAResult) or model.impact != "level_and_slope":
+        raise ParameterError("the coding comparison needs an OLS model with impact='level_and_slope'")
+    rows = []
+    for coding in CODINGS:
+        refit = segmented_regression(analysis.analysed, intervention=model.intervention, coding=coding,
+                                     impact=model.impact, hac_lags=model.hac_lags,
+                                     bg_order=model.breusch_godfrey.order,
+                                     seasonal_dummies=bool(model.season_terms))
+        converted = model.beta2_in(coding)
+        rows.append({"outcome": analysis.outcome, "coding": coding, "beta1": refit.params["beta1"],
+                     "beta2": refit.params["beta2"], "se_beta2": refit.term("beta2").std_error,
+                     "beta3": refit.params["beta3"], "beta2_converted": converted.estimate,
+                     "se_beta2_converted": converted.std_error})
+    return pd.DataFrame(rows)
+
+
+def compare_conclusions(first: SeriesAnalysis, second: SeriesAnalysis, terms: tuple[str, ...] = ("beta2", "beta3"),
+                        alpha: float = 0.05) -> pd.DataFrame:
+    """Do two models of the same outcome agree on the sign and significance of each term?
+
+    Returns one row per term: each model's estimate and p-value, and ``same_conclusion`` (same
+    sign and same side of ``alpha``).
+    """
+    a, b = first.table().set_index("term"), second.table().set_index("term")
+    rows = []
+    for term in terms:
+        if term not in a.index or term not in b.index:
+            continue
+        same = bool((a.loc[term, "p_value"] < alpha) == (b.loc[term, "p_value"] < alpha)
+                    and np.sign(a.loc[term, "estimate"]) == np.sign(b.loc[term, "estimate"]))
+        rows.append({"outcome": first.outcome, "term": term,
+                     f"{first.model_name}_estimate": a.loc[term, "estimate"],
+                     f"{first.model_name}_p": a.loc[term, "p_value"],
+                     f"{second.model_name}_estimate": b.loc[term, "estimate"],
+                     f"{second.model_name}_p": b.loc[term, "p_value"],
+                     "same_conclusion": same})
+    return pd.DataFrame(rows)
+
+
+def seasonal_method_comparison(data: pd.DataFrame, outcome: str, *, intervention: object,
+                               coding: str = "zero_at_intervention", hac_lags: int | str | None = "auto",
+                               methods: tuple[str, ...] = ("ratio_to_moving_average", "season_dummies"),
+                               ) -> pd.DataFrame:
+    """beta1..beta3 (estimate and standard error) of one outcome under each seasonal method.
+
+    Shows how much the choice between the two-step ratio-to-moving-average adjustment and season
+    indicators inside the regression moves the estimates (the two-step method smooths the
+    break and shrinks the level change).
+    """
+    rows = []
+    for method in methods:
+        analysis = analyse_series(data, outcome, intervention=intervention, seasonal=method, coding=coding,
+                                  hac_lags=hac_lags)
+        table = analysis.table().set_index("term")
+        for term in ("beta1", "beta2", "beta3"):
+            if term in table.index:
+                rows.append({"outcome": outcome, "seasonal": method, "term": term,
+                             "estimate": table.loc[term, "estimate"], "std_error": table.loc[term, "std_error"]})
+    return pd.DataFrame(rows)

@@ -89,7 +89,7 @@ def parse_periods(values: pd.Series, column: str) -> pd.PeriodIndex:
     PeriodIndex(['2016-02', '2016-03'], dtype='period[M]')
     """
     if isinstance(values.dtype, pd.PeriodDtype):
-        freq = values.dtype.freq.name[0]
+        freq = values.dtype.freq.freqstr[0]
         return pd.PeriodIndex(values.to_numpy(), freq={"M": "M", "Q": "Q", "Y": "Y", "A": "Y"}[freq])
     if pd.api.types.is_datetime64_any_dtype(values):
         if values.isna().any():

@@ -155,6 +155,57 @@ def coefficient_figure(table: pd.DataFrame, estimate_label: str = "this estimate
     return fig
 
 
+def _grid(n: int, width: float = 11.5, height: float = 3.3) -> tuple[Figure, np.ndarray]:
+    columns = 2 if n > 1 else 1
+    rows = (n + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(width, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat[:n]
+
+
+def series_grid(frame: pd.DataFrame, outcomes, intervention: pd.Period,
+                labels: dict[str, str] | None = None) -> Figure:
+    """One small panel per outcome: the raw series with the intervention marked."""
+    labels = labels or {}
+    fig, axes = _grid(len(outcomes), height=2.9)
+    x = _x(frame.index)
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        ax.plot(x, frame[outcome], "o-", ms=3, lw=0.8, color=COLORS["adjusted"])
+        ax.axvline(intervention.to_timestamp(how="start"), color=COLORS["intervention"], ls=":")
+        ax.set_title(labels.get(outcome, str(outcome)))
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def itsa_grid(analyses, labels: dict[str, str] | None = None) -> Figure:
+    """:func:`itsa_figure` for several analyses, two per row."""
+    labels = labels or {}
+    fig, axes = _grid(len(analyses), height=3.5)
+    for ax, analysis in zip(axes, analyses, strict=True):
+        itsa_figure(analysis, ax=ax, title=labels.get(analysis.outcome, analysis.outcome), ylabel="")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def coefficient_grid(comparison: pd.DataFrame, terms=("beta1", "beta2", "beta3"),
+                     labels: dict[str, str] | None = None) -> Figure:
+    """:func:`coefficient_figure` per outcome of a :func:`payreform.report.side_by_side` table."""
+    labels = labels or {}
+    outcomes = list(dict.fromkeys(comparison["outcome"]))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(3.0 * len(outcomes), 2.8), squeeze=False)
+    for i, (ax, outcome) in enumerate(zip(axes.flat, outcomes, strict=True)):
+        rows = comparison[(comparison["outcome"] == outcome) & comparison["term"].isin(terms)]
+        coefficient_figure(rows.assign(label=rows["term"]), ax=ax)
+        ax.set_title(labels.get(outcome, outcome), fontsize=9)
+        if i:
+            ax.get_legend().remove()
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: Figure, directory: str | Path, name: str) -> str:
     """Save ``fig`` as ``directory/figures/name.png`` and return the path."""
     folder = Path(directory) / "figures"

@@ -164,3 +164,35 @@ def format_numbers(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         elif pd.api.types.is_float_dtype(shown[column]):
             shown[column] = [f"{v:,.{digits}f}" if pd.notna(v) else "" for v in shown[column]]
     return shown
+
+
+def compact_comparison(table: pd.DataFrame, term_labels: Mapping[str, str] | None = None,
+                       outcome_labels: Mapping[str, str] | None = None, digits: int = 2) -> pd.DataFrame:
+    """A :func:`side_by_side` (or estimates) table formatted for reading: intervals as text.
+
+    Columns: outcome, term, truth, estimate, 95% CI, paper, paper 95% CI, covers truth (those
+    present in ``table``).
+    """
+    term_labels = term_labels or {}
+    outcome_labels = outcome_labels or {}
+
+    def number(value: float) -> str:
+        return "" if pd.isna(value) else f"{value:,.{digits}f}"
+
+    shown = pd.DataFrame({
+        "outcome": [outcome_labels.get(o, o) for o in table["outcome"]],
+        "term": [term_labels.get(t, t) for t in table["term"]],
+    })
+    if "truth" in table:
+        shown["truth"] = [number(v) for v in table["truth"]]
+    shown["estimate"] = [number(v) for v in table["estimate"]]
+    shown["95% CI"] = [f"({number(lo)}, {number(hi)})" for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)]
+    if "paper" in table:
+        shown["paper"] = [number(v) for v in table["paper"]]
+    if "paper_ci" in table:
+        shown["paper 95% CI"] = table["paper_ci"].fillna("").to_numpy()
+    if "covers_truth" in table:
+        shown["covers truth"] = ["" if pd.isna(v) else ("yes" if v else "no") for v in table["covers_truth"]]
+    if "p_value" in table and "truth" not in table:
+        shown["p-value"] = format_numbers(table[["p_value"]])["p_value"].to_numpy()
+    return shown

@@ -74,7 +74,7 @@ def cochran_armitage(
     Examples
     --------
     >>> round(cochran_armitage([15, 10, 5], [50, 50, 50]).statistic, 4)
-    7.5
+    6.25
     """
     r = _as_array(successes, "successes")
     n = _as_array(totals, "totals")
@@ -166,3 +166,17 @@ def implied_denominator(
     smallest, largest = extreme(1.0), extreme(-1.0)
     n_high = float("inf") if smallest <= 1e-12 else chi2 / smallest
     return ImpliedDenominator(float(chi2), chi2 / unit, chi2 / largest, n_high, rounding)
+
+
+def implied_denominator_table(tests: pd.DataFrame, rounding: float = 0.05) -> pd.DataFrame:
+    """:func:`implied_denominator` for each row of ``tests`` (columns ``percentages``, ``published_chi2``).
+
+    Other columns of ``tests`` are kept in front of the results.
+    """
+    rows = []
+    for record in tests.to_dict(orient="records"):
+        implied = implied_denominator(record["percentages"], record["published_chi2"], rounding=rounding)
+        row = {k: v for k, v in record.items() if k not in {"percentages", "published_chi2"}}
+        row["percentages"] = ", ".join(f"{v:.1f}" for v in record["percentages"])
+        rows.append(row | implied.row())
+    return pd.DataFrame(rows)

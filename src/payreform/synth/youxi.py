@@ -253,3 +253,28 @@ def monthly_population() -> pd.DataFrame:
     periods = pd.period_range(START, END, freq="M")
     population = np.interp(periods.asi8.astype(float), anchor, values)
     return pd.DataFrame({TIME_COLUMN: periods.astype(str), "population": np.round(population)})
+
+
+def annual_trend_tests() -> pd.DataFrame:
+    """The published chi-square tests for trend with the percentages they were computed on.
+
+    Real published data (Tables 4 and 5 and the Results text of Zhong et al. 2023): one row per
+    test with ``indicator``, ``years``, ``percentages`` (a tuple, one per year) and
+    ``published_chi2``.
+    """
+    from payreform.published import load
+
+    tests = load("youxi_trend_tests")
+    table4 = load("youxi_table4_services")
+    table5 = load("youxi_table5_health_management")
+    rows = []
+    for test in tests.itertuples():
+        if test.table == 4:
+            values = table4[test.column_or_row].to_numpy(dtype=float)
+        else:
+            condition, indicator = test.column_or_row.split("/")
+            row = table5[(table5["condition"] == condition) & (table5["indicator"] == indicator)].iloc[0]
+            values = row[["2017", "2018", "2019"]].to_numpy(dtype=float)
+        rows.append({"indicator": test.indicator, "years": test.years,
+                     "percentages": tuple(float(v) for v in values), "published_chi2": float(test.chi2_trend)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,191 @@
+"""The Youxi chapter executed end to end: the notebook through papermill with its defaults and
+another seed, and `payreform run` on user-style files (GBK with Chinese column names, another
+intervention month, quarterly and annual data), with results checked against R."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import numpy as np
+import pandas as pd
+import papermill
+import pytest
+
+from payreform import chapters, report
+from payreform.contracts import validate_time_series
+from payreform.itsa import analyse_series
+from payreform.synth import youxi
+
+pytestmark = pytest.mark.slow
+
+
+def execute(root: Path, tmp_path: Path, **parameters) -> dict:
+    source = tmp_path / "youxi_itsa.ipynb"
+    jupytext.write(jupytext.read(root / "notebooks" / "youxi_itsa.py"), source)
+    out = tmp_path / "out"
+    papermill.execute_notebook(str(source), str(tmp_path / "executed.ipynb"), kernel_name="python3",
+                               parameters={"output_dir": str(out)} | parameters, progress_bar=False, cwd=str(tmp_path))
+    return report.read_results(out / "results.json")
+
+
+def test_registry_matches_the_notebook_parameters(root, tmp_path):
+    source = tmp_path / "nb.ipynb"
+    jupytext.write(jupytext.read(root / "notebooks" / "youxi_itsa.py"), source)
+    inspected = papermill.inspect_notebook(str(source))
+    registry = chapters.get("youxi-itsa").defaults()
+    assert list(inspected) == list(registry)
+    for name, info in inspected.items():
+        assert eval(info["default"]) == registry[name], name  # noqa: S307 - literal defaults
+
+
+@pytest.fixture(scope="module")
+def default_results(root, tmp_path_factory):
+    return execute(root, tmp_path_factory.mktemp("default"))
+
+
+def test_default_run_writes_the_documented_results(default_results):
+    results = default_results
+    assert results["chapter"] == "youxi-itsa" and results["schema"] == 1
+    assert results["data"]["source"] == "synthetic" and results["data"]["rows"] == 46
+    frame = pd.DataFrame(results["estimates"])
+    ols = frame[frame["model"] == "ols_newey_west"]
+    assert set(ols["outcome"]) == set(youxi.OUTCOMES)
+    assert set(ols["term"]) == {"beta0", "beta1", "beta2", "beta3", "post_slope"}
+    assert set(frame[frame["model"] == "quasipoisson"]["outcome"]) == set(youxi.COUNT_OUTCOMES)
+    for column in report.ESTIMATE_FIELDS:
+        assert frame[column].notna().all(), column
+    diagnostics = results["diagnostics"]
+    assert diagnostics["settings"]["hac_lags"] == 3
+    record = diagnostics["outcomes"]["hospitalizations"]
+    assert record["breusch_godfrey"]["p_value"] < 0.05
+    assert len(record["seasonal_indices"]) == 12
+    assert record["level_change_at_intervention"]["term"] == "level_change_at_intervention"
+    assert len(diagnostics["implied_denominators"]) == 5
+
+
+def test_default_run_estimates_are_near_the_planted_truth(default_results):
+    """Each beta within 3 sampling standard deviations of the truth. The yardstick is the spread
+    of the estimates over 80 other synthetic draws, because Newey-West standard errors understate
+    it in a 46-month series (see bench/itsa_coverage.py)."""
+    frame = pd.DataFrame(default_results["estimates"]).query("model == 'ols_newey_west'")
+    truth = youxi.truth().set_index(["outcome", "term"])["value"]
+    draws = []
+    for seed in range(1, 81):
+        ts = validate_time_series(youxi.generate(seed=seed), outcomes=list(youxi.OUTCOMES),
+                                  intervention=youxi.INTERVENTION)
+        for outcome in youxi.OUTCOMES:
+            model = analyse_series(ts.frame, outcome, intervention=ts.intervention, coding=youxi.CODING,
+                                   seasonal="ratio_to_moving_average", hac_lags=3).model
+            draws += [{"outcome": outcome, "term": t, "estimate": model.params[t]} for t in ("beta1", "beta2", "beta3")]
+    spread = pd.DataFrame(draws).groupby(["outcome", "term"])["estimate"].std()
+    for row in frame[frame["term"].isin(["beta1", "beta2", "beta3"])].itertuples():
+        assert abs(row.estimate - truth[row.outcome, row.term]) < 3 * spread[row.outcome, row.term], row
+
+
+def test_another_seed_gives_other_data_and_estimates(root, tmp_path, default_results):
+    results = execute(root, tmp_path, seed=7)
+    assert results["data"]["sha256"] != default_results["data"]["sha256"]
+    a = pd.DataFrame(results["estimates"]).set_index(["model", "outcome", "term"])["estimate"]
+    b = pd.DataFrame(default_results["estimates"]).set_index(["model", "outcome", "term"])["estimate"]
+    assert not np.allclose(a.loc[b.index], b)
+
+
+def run_cli(data: Path, out: Path, *settings: str) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("payreform")), "run", "youxi-itsa", "--data", str(data),
+               "--out", str(out), "--quiet", *settings]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_user_style_gbk_csv_with_chinese_columns(tmp_path):
+    frame = youxi.generate(seed=11).rename(columns={
+        "month": "月份", "outpatient_emergency_visits": "门急诊人次", "hospitalizations": "住院人次",
+        "cost_per_outpatient_visit": "次均门诊费用", "cost_per_hospitalization": "次均住院费用"})
+    frame["月份"] = [f"{m[:4]}年{int(m[5:])}月" for m in frame["月份"]]
+    data = tmp_path / "data" / "县医院月度数据.csv"
+    data.parent.mkdir()
+    frame.to_csv(data, index=False, encoding="gbk")
+    before = sha(data)
+    out = tmp_path / "report"
+    done = run_cli(data, out, "--set", "time_column=月份", "--set", "outcomes=门急诊人次,住院人次",
+                   "--set", "intervention=2018-01", "--set", "coding=zero_at_intervention")
+    assert done.returncode == 0, done.stderr
+    assert sha(data) == before
+    assert sorted(p.name for p in data.parent.iterdir()) == ["县医院月度数据.csv"]
+    results = report.read_results(out / "results.json")
+    assert results["data"]["encoding"] == "gbk"
+    assert results["parameters"]["intervention"] == "2018-01"
+    assert results["diagnostics"]["n_pre"] == 23
+    assert {e["outcome"] for e in results["estimates"]} == {"门急诊人次", "住院人次"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "门急诊人次" in html
+    assert "validate_time_series(" not in html  # code cells are hidden in the report
+    assert str(data) not in html  # the input path stays out of the shareable report
+    assert len(list((out / "figures").glob("*.png"))) >= 5
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["chapter"] == "youxi-itsa"
+
+
+def test_quarterly_series(tmp_path):
+    monthly = youxi.generate(seed=3)
+    quarters = pd.PeriodIndex(monthly["month"], freq="M").asfreq("Q")
+    frame = monthly.drop(columns="month").groupby(quarters).sum()[["outpatient_emergency_visits", "hospitalizations"]]
+    frame = frame.iloc[1:]  # the first quarter is incomplete (February-March 2016)
+    frame.index = frame.index.astype(str)
+    data = tmp_path / "input" / "quarterly.csv"
+    data.parent.mkdir()
+    frame.rename_axis("quarter").reset_index().to_csv(data, index=False)
+    out = tmp_path / "q"
+    done = run_cli(data, out, "--set", "time_column=quarter", "--set", "intervention=2017Q4")
+    assert done.returncode == 0, done.stderr
+    results = report.read_results(out / "results.json")
+    assert results["diagnostics"]["frequency"] == "Q"
+    assert results["diagnostics"]["settings"]["seasonal"] == "ratio_to_moving_average"
+    assert len(results["diagnostics"]["outcomes"]["hospitalizations"]["seasonal_indices"]) == 4
+
+
+def test_annual_series(tmp_path):
+    years = np.arange(2006, 2020)
+    rng = np.random.default_rng(2)
+    admissions = 5000 + 120 * (years - 2005) - 400 * (years >= 2014) - 60 * np.clip(years - 2014, 0, None)
+    frame = pd.DataFrame({"year": years, "admissions": np.round(admissions + rng.normal(0, 40, len(years)))})
+    data = tmp_path / "input" / "annual.csv"
+    data.parent.mkdir()
+    frame.to_csv(data, index=False, sep=";")
+    out = tmp_path / "a"
+    done = run_cli(data, out, "--set", "time_column=year", "--set", "intervention=2014",
+                   "--set", "coding=zero_at_intervention", "--set", "hac_lags=1")
+    assert done.returncode == 0, done.stderr
+    results = report.read_results(out / "results.json")
+    assert results["diagnostics"]["settings"]["seasonal"] == "none"
+    beta2 = next(e for e in results["estimates"] if e["model"] == "ols_newey_west" and e["term"] == "beta2")
+    assert beta2["ci_low"] < -400 < beta2["ci_high"]
+
+
+@pytest.mark.parametrize("settings, r_series, outcome", [
+    (["--set", "seasonal=none"], "cost_per_hospitalization", "cost_per_hospitalization"),
+    (["--set", "seasonal=ratio_to_moving_average"], "hospitalizations_adjusted", "hospitalizations"),
+])
+def test_cli_results_agree_with_r(tmp_path, fixtures, settings, r_series, outcome):
+    data = tmp_path / "input" / "series.csv"
+    data.parent.mkdir()
+    shutil.copy(fixtures / "youxi_series.csv", data)
+    out = tmp_path / "r"
+    done = run_cli(data, out, "--set", f"outcomes={outcome}", "--set", "hac_lags=3",
+                   "--set", "coding=one_at_intervention", *settings)
+    assert done.returncode == 0, done.stderr
+    reference = pd.read_csv(fixtures / "r_itsa_coefficients.csv")
+    ref = reference[(reference.series == r_series) & (reference.coding == "one_at_intervention")
+                    & (reference.se_type == "newey_west_3")].set_index("term")
+    ours = pd.DataFrame(report.read_results(out / "results.json")["estimates"])
+    ours = ours[(ours.model == "ols_newey_west") & ours.term.isin(ref.index)].set_index("term").loc[ref.index]
+    for column in ("estimate", "std_error", "p_value", "ci_low", "ci_high"):
+        assert np.allclose(ours[column], ref[column], rtol=1e-6, atol=1e-9), column
