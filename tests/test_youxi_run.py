@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -130,6 +131,10 @@ def test_user_style_gbk_csv_with_chinese_columns(tmp_path):
     assert "门急诊人次" in html
     assert "validate_time_series(" not in html  # code cells are hidden in the report
     assert str(data) not in html  # the input path stays out of the shareable report
+    assert "Glyph" not in html and "Traceback" not in html  # Chinese labels draw without warnings
+    assert not re.search(r"<script[^>]+src=[\"']https?://", html)  # the report reads offline
+    assert (out / "report_files" / "mathjax" / "tex-chtml.js").exists()
+    assert "Exercises" not in html  # book-only cells are left out
     assert len(list((out / "figures").glob("*.png"))) >= 5
     assert json.loads((out / "results.json").read_text(encoding="utf-8"))["chapter"] == "youxi-itsa"
 

@@ -7,11 +7,13 @@ is executed if they fail. Outputs go to a folder of their own, never next to the
     DIR/report.html      the rendered notebook (input cells hidden unless with_code=True)
     DIR/results.json     estimates and diagnostics (schema in payreform.report)
     DIR/figures/*.png    every figure
+    DIR/report_files/    MathJax for the report's formulas, so that it renders offline
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -95,7 +97,11 @@ def render_report(notebook: Path, target: Path, with_code: bool = False) -> Path
     for cell in node.cells:
         if cell.cell_type == "markdown":
             cell.source = plain_markdown(cell.source)
-    exporter = HTMLExporter(template_name="lab")
+        elif cell.cell_type == "code":  # glued values are for the book, not the report
+            cell.outputs = [o for o in cell.outputs
+                            if not all(k.startswith("application/papermill.record") for k in o.get("data", {"": 0}))]
+    exporter = HTMLExporter(extra_template_basedirs=[str(Path(__file__).parent / "templates")],
+                            template_name="payreform_report")
     exporter.exclude_input = not with_code
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -103,7 +109,23 @@ def render_report(notebook: Path, target: Path, with_code: bool = False) -> Path
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"book-only", "remove-cell"}), enabled=True)
     body, _ = exporter.from_notebook_node(node)
     target.write_text(body, encoding="utf-8")
+    _copy_mathjax(target.parent / "report_files" / "mathjax")
     return target
+
+
+def _copy_mathjax(destination: Path) -> None:
+    """Copy MathJax's TeX-to-HTML bundle and its fonts (about 1.6 MB) next to the report."""
+    import importlib
+
+    try:
+        source = Path(importlib.import_module("sphinx-mathjax-offline").__file__).parent / "static" / "mathjax"
+    except ImportError:  # pragma: no cover - the formulas then show as TeX source
+        return
+    fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
+    (destination / fonts).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "tex-chtml.js", destination / "tex-chtml.js")
+    for font in (source / fonts).iterdir():
+        shutil.copy2(font, destination / fonts / font.name)
 
 
 def run_chapter(

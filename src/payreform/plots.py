@@ -26,13 +26,42 @@ COLORS = {
 FIGSIZE = (7.5, 4.0)
 
 
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
+             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Droid Sans Fallback",
+             "Arial Unicode MS")
+"""Fonts with Chinese characters, in order of preference (Linux, Windows, macOS)."""
+
+
+def chinese_font() -> str | None:
+    """The first installed font of :data:`CJK_FONTS`, or None."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
 def set_theme() -> None:
-    """Apply the handbook's figure theme (seaborn ``whitegrid``, readable sizes)."""
+    """Apply the handbook's figure theme (seaborn ``whitegrid``, readable sizes).
+
+    Chinese column names in titles and labels need a font with Chinese characters: the first
+    installed font of :data:`CJK_FONTS` is added as a fallback. Without one, such characters
+    show as boxes (install for example Debian's ``fonts-noto-cjk``) and the per-glyph warnings
+    are silenced so that they do not flood the report.
+    """
+    import logging
+    import warnings
+
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
     plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight",
                          "axes.titleweight": "bold", "axes.titlesize": 11})
+    cjk = chinese_font()
+    if cjk is not None:
+        plt.rcParams["font.family"] = ["DejaVu Sans", cjk]  # per-glyph fallback to the CJK font
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # no bold CJK weight: fine
+    else:
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:
