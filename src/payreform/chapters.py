@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from payreform.contracts import validate_time_series
+from payreform.contracts import validate_grouped_time_series, validate_time_series
 from payreform.errors import ParameterError, check_choice, closest
 from payreform.io import read_table
-from payreform.itsa import CODINGS, IMPACTS, MODELS, analyse_series, newey_west_lags
+from payreform.itsa import CODINGS, IMPACTS, MODELS, analyse_series, compare_series, newey_west_lags
 from payreform.report import frame_sha256
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -251,6 +251,71 @@ def _check_time_series(frame: pd.DataFrame, params: Mapping[str, Any]) -> None:
         )
 
 
+# ----------------------------------------------------------------------------- sanming-itsa
+
+SANMING_CONTRACT = """\
+Long format: one row per period and group (for example hospital / community), or a single
+series if group_column is none.
+- time_column (default `month`), group_column (default `institution`): every group has the
+  same periods, no gaps, no period twice within a group.
+- outcomes: numeric, no missing values, >= 0 (modelled as ln(y + 1) by default).
+- compare: two group values for the two-group test (default hospital,community).
+- intervention: a period inside the data, with at least 3 periods before and 3 from it on.
+CSV in UTF-8 (with or without BOM) or GBK, comma/semicolon/tab separated, or Parquet."""
+
+SANMING_PARAMETERS = (
+    Parameter("data", "str", None, "data file (CSV or Parquet); none = the synthetic Sanming series", optional=True),
+    Parameter("seed", "int", 20171002, "seed of the synthetic data"),
+    Parameter("output_dir", "str", "reports/sanming-itsa", "folder for results.json and figures/"),
+    Parameter("time_column", "str", "month", "column holding the period of each row"),
+    Parameter("group_column", "str", "institution", "column naming the series of each row; none = one series",
+              optional=True),
+    Parameter("outcomes", "list", None, "outcome columns (comma-separated); none = every numeric column",
+              optional=True),
+    Parameter("intervention", "str", "2017-10", "first period under the reform, in the data's form"),
+    Parameter("coding", "str", "time_times_post", "coding of the post-intervention time term", choices=CODINGS),
+    Parameter("impact", "str", "level_and_slope", "impact model, chosen before looking", choices=IMPACTS),
+    Parameter("seasonal", "str", "auto",
+              "seasonality; auto = ratio_to_moving_average (the paper's) for monthly/quarterly data, none for "
+              "annual; season_dummies = month/quarter indicators in the regression",
+              choices=("auto", "none", "ratio_to_moving_average", "season_dummies")),
+    Parameter("log", "bool", True, "model ln(y + 1) (the paper's scale)"),
+    Parameter("hac_lags", "lags", "auto", "Newey-West lag; auto = floor(4 (n/100)^(2/9))"),
+    Parameter("bg_order", "int", 1, "lags in the Breusch-Godfrey test"),
+    Parameter("compare", "list", ["hospital", "community"],
+              "two groups for the two-group (comparative) ITSA; none = no comparison", optional=True),
+    Parameter("add_overall", "bool", True, "also analyse the sum of all groups (the city-wide series)"),
+    Parameter("placebos", "list", ["2016-10", "2017-01", "2017-04"],
+              "earlier dates for placebo interventions inside the pre-period; none = skip", optional=True),
+)
+
+
+def grouped_series(frame: pd.DataFrame, params: Mapping[str, Any]):
+    """Validate long-format data for the grouped ITSA chapter (a single series if no group column)."""
+    group_column = params.get("group_column")
+    if group_column is None:
+        frame = frame.assign(_series="all")
+        group_column = "_series"
+    compare = params.get("compare") if params.get("group_column") is not None else None
+    return validate_grouped_time_series(frame, time_column=params["time_column"], group_column=group_column,
+                                        outcomes=params.get("outcomes"), intervention=params["intervention"],
+                                        compare=compare)
+
+
+def _check_grouped_time_series(frame: pd.DataFrame, params: Mapping[str, Any]) -> None:
+    data = grouped_series(frame, params)
+    for ts in data.series.values():
+        settings = itsa_analysis_settings(ts, params)
+        for outcome in ts.outcomes:
+            analyse_series(ts.frame, outcome, **settings)
+    compare = params.get("compare")
+    if compare and params.get("group_column") is not None:
+        first, second = (data.series[g] for g in compare)
+        settings = itsa_analysis_settings(first, params)
+        for outcome in first.outcomes:
+            compare_series(first.frame, second.frame, outcome, **settings)
+
+
 CHAPTERS: dict[str, Chapter] = {
     "youxi-itsa": Chapter(
         name="youxi-itsa",
@@ -260,6 +325,15 @@ CHAPTERS: dict[str, Chapter] = {
         contract=YOUXI_CONTRACT,
         parameters=YOUXI_PARAMETERS,
         check=_check_time_series,
+    ),
+    "sanming-itsa": Chapter(
+        name="sanming-itsa",
+        title="Sanming: city-wide interrupted time series, hospitals vs community institutions",
+        notebook="sanming_itsa.py",
+        study="sanming",
+        contract=SANMING_CONTRACT,
+        parameters=SANMING_PARAMETERS,
+        check=_check_grouped_time_series,
     ),
 }
 

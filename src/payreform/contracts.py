@@ -25,15 +25,17 @@ from payreform.periods import (
     frequency_of,
     parse_period,
     parse_periods,
-    row_label,
+    row_of,
 )
 
 __all__ = [
     "ContractError",
+    "GroupedTimeSeriesData",
     "TimeSeriesData",
     "is_percent_column",
     "numeric_column",
     "require_column",
+    "validate_grouped_time_series",
     "validate_time_series",
 ]
 
@@ -104,30 +106,30 @@ def numeric_column(
         position = int(np.flatnonzero(bad)[0])
         raise ContractError(
             f"column '{column}' has the non-numeric value {str(raw.iloc[position])!r} in "
-            f"{row_label(position)}; it must hold numbers only"
+            f"{row_of(frame.index, position)}; it must hold numbers only"
         )
     if not allow_missing and numbers.isna().any():
         position = int(np.flatnonzero(numbers.isna().to_numpy())[0])
         raise ContractError(
-            f"column '{column}' is missing a value in {row_label(position)}; fill it in or drop "
+            f"column '{column}' is missing a value in {row_of(frame.index, position)}; fill it in or drop "
             "the row (missing values are not imputed)"
         )
     if not np.isfinite(numbers.dropna().to_numpy()).all():
         position = int(np.flatnonzero(~np.isfinite(numbers.fillna(0).to_numpy()))[0])
-        raise ContractError(f"column '{column}' has an infinite value in {row_label(position)}")
+        raise ContractError(f"column '{column}' has an infinite value in {row_of(frame.index, position)}")
     if minimum is not None and (numbers < minimum).any():
         position = int(np.flatnonzero((numbers < minimum).to_numpy())[0])
         raise ContractError(
-            f"column '{column}' has {numbers.iloc[position]:g} in {row_label(position)}, below "
+            f"column '{column}' has {numbers.iloc[position]:g} in {row_of(frame.index, position)}, below "
             f"{minimum:g}; {what} cannot be negative"
             if minimum == 0
-            else f"column '{column}' has {numbers.iloc[position]:g} in {row_label(position)}, "
+            else f"column '{column}' has {numbers.iloc[position]:g} in {row_of(frame.index, position)}, "
             f"below the allowed minimum {minimum:g} for {what}"
         )
     if maximum is not None and (numbers > maximum).any():
         position = int(np.flatnonzero((numbers > maximum).to_numpy())[0])
         raise ContractError(
-            f"column '{column}' has {numbers.iloc[position]:g} in {row_label(position)}, above "
+            f"column '{column}' has {numbers.iloc[position]:g} in {row_of(frame.index, position)}, above "
             f"{maximum:g}; {what} must lie between {minimum if minimum is not None else 0:g} "
             f"and {maximum:g}"
         )
@@ -257,7 +259,7 @@ def validate_time_series(
                 f"'{outcome}' is both the time column and an outcome; list only outcome columns"
             )
 
-    periods = parse_periods(frame[time_column].reset_index(drop=True), time_column)
+    periods = parse_periods(frame[time_column], time_column)
     freq = frequency_of(periods)
     duplicated = periods.duplicated(keep=False)
     if duplicated.any():
@@ -265,7 +267,7 @@ def validate_time_series(
         first, second = int(positions[0]), int(positions[1])
         raise ContractError(
             f"period {periods[first]} appears twice in column '{time_column}' "
-            f"({row_label(first)} and {row_label(second)}); keep one row per period"
+            f"({row_of(frame.index, first)} and {row_of(frame.index, second)}); keep one row per period"
         )
     order = np.argsort(periods.asi8, kind="stable")
     sorted_periods = periods[order]
@@ -282,11 +284,10 @@ def validate_time_series(
         )
 
     cleaned = {}
-    reset = frame.reset_index(drop=True)
     for outcome in outcomes:
         upper = 100.0 if is_percent_column(outcome) else None
         values = numeric_column(
-            reset,
+            frame,
             outcome,
             minimum=0.0,
             maximum=upper,
@@ -298,11 +299,11 @@ def validate_time_series(
             )
         cleaned[outcome] = values.to_numpy()
     if offset is not None:
-        values = numeric_column(reset, offset, what="populations")
+        values = numeric_column(frame, offset, what="populations")
         if (values <= 0).any():
             position = int(np.flatnonzero((values <= 0).to_numpy())[0])
             raise ContractError(
-                f"offset column '{offset}' is {values.iloc[position]:g} in {row_label(position)}; "
+                f"offset column '{offset}' is {values.iloc[position]:g} in {row_of(frame.index, position)}; "
                 "a population must be greater than 0"
             )
         cleaned[offset] = values.to_numpy()
@@ -324,3 +325,134 @@ def validate_time_series(
             "(8 or more each is advisable)"
         )
     return data
+
+
+@dataclass(frozen=True)
+class GroupedTimeSeriesData:
+    """Several validated series in long format: one row per period and group.
+
+    Attributes
+    ----------
+    series
+        One :class:`TimeSeriesData` per group, in the order the groups first appear.
+    group_column
+        The column that names the group.
+    """
+
+    series: dict[str, TimeSeriesData]
+    group_column: str
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Group names."""
+        return tuple(self.series)
+
+    @property
+    def intervention(self) -> pd.Period:
+        """The (common) first period under the intervention."""
+        return next(iter(self.series.values())).intervention
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        """Outcome columns (the same in every group)."""
+        return next(iter(self.series.values())).outcomes
+
+    @property
+    def frequency(self) -> str:
+        """``"M"``, ``"Q"`` or ``"Y"``."""
+        return next(iter(self.series.values())).frequency
+
+    def long(self) -> pd.DataFrame:
+        """All groups stacked: PeriodIndex ``period``, the group column, the outcomes."""
+        parts = [ts.frame.assign(**{self.group_column: name}) for name, ts in self.series.items()]
+        return pd.concat(parts)
+
+    def with_total(self, name: str = "overall") -> GroupedTimeSeriesData:
+        """A copy with one more series: the sum of all groups, period by period.
+
+        Examples
+        --------
+        >>> data.with_total().groups  # doctest: +SKIP
+        ('hospital', 'community', 'overall')
+        """
+        if name in self.series:
+            raise ParameterError(f"a group is already called '{name}'; rename it before adding the total")
+        first = next(iter(self.series.values()))
+        total = sum(ts.frame[list(first.outcomes)] for ts in self.series.values())
+        summed = TimeSeriesData(total, first.frequency, first.outcomes, first.intervention, None)
+        return GroupedTimeSeriesData(self.series | {name: summed}, self.group_column)
+
+
+def validate_grouped_time_series(
+    frame: pd.DataFrame,
+    *,
+    time_column: str = "month",
+    group_column: str,
+    outcomes: Sequence[str] | None = None,
+    intervention: object,
+    compare: Sequence[str] | None = None,
+    min_pre: int = 3,
+    min_post: int = 3,
+) -> GroupedTimeSeriesData:
+    """Check series in long format (one row per period and group) against the ITSA contract.
+
+    Each group must satisfy :func:`validate_time_series` (no duplicate period within a group,
+    no gaps, numeric outcomes ...), every group must cover the same periods, and the groups named
+    in ``compare`` must exist. Rows are reported with their spreadsheet numbers in the file.
+
+    Examples
+    --------
+    >>> long = pd.concat([df.assign(site="a"), df.assign(site="b")])  # doctest: +SKIP
+    >>> data = validate_grouped_time_series(long, group_column="site", intervention="2017-01")  # doctest: +SKIP
+    """
+    if not isinstance(frame, pd.DataFrame) or frame.shape[0] == 0:
+        raise ContractError("the data have no rows; export the series again")
+    require_column(frame, group_column, "group_column")
+    require_column(frame, time_column, "time_column")
+    if outcomes is None or len(outcomes) == 0:
+        skip = {time_column, group_column}
+        outcomes = [c for c in frame.columns if c not in skip and _numeric_like(frame[c])]
+    labels = frame[group_column]
+    if labels.isna().any() or (labels.astype(str).str.strip() == "").any():
+        position = int(np.flatnonzero((labels.isna() | (labels.astype(str).str.strip() == "")).to_numpy())[0])
+        raise ContractError(
+            f"column '{group_column}' is empty in {row_of(frame.index, position)}; every row needs a group"
+        )
+    names = list(dict.fromkeys(labels.astype(str).str.strip()))
+    if compare is not None:
+        compare = [str(c).strip() for c in compare]
+        if len(compare) != 2 or compare[0] == compare[1]:
+            raise ParameterError(
+                f"parameter 'compare' is {compare!r}; give two different groups, for example "
+                f"compare={names[0]},{names[-1]}"
+            )
+        for name in compare:
+            if name not in names:
+                raise ParameterError(
+                    f"parameter 'compare' names group '{name}', which is not in column '{group_column}'"
+                    f"{closest(name, names)}; the groups are {', '.join(names)}"
+                )
+    series = {}
+    for name in names:
+        part = frame[labels.astype(str).str.strip() == name]
+        try:
+            series[name] = validate_time_series(part, time_column=time_column, outcomes=outcomes,
+                                                intervention=intervention, min_pre=min_pre, min_post=min_post)
+        except ContractError as error:
+            raise ContractError(f"group '{name}': {error}") from None
+    reference_name, reference = names[0], series[names[0]].frame.index
+    for name in names[1:]:
+        index = series[name].frame.index
+        if not index.equals(reference):
+            missing = reference.difference(index)
+            if len(missing):
+                raise ContractError(
+                    f"group '{name}' has no row for {missing[0]} (group '{reference_name}' has one); "
+                    "every group needs the same periods"
+                )
+            extra = index.difference(reference)
+            raise ContractError(
+                f"group '{reference_name}' has no row for {extra[0]} (group '{name}' has one); "
+                "every group needs the same periods"
+            )
+    return GroupedTimeSeriesData(series, group_column)

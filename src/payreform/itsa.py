@@ -825,13 +825,40 @@ class SeriesAnalysis:
             return "quasipoisson"
         return "ols" if self.model.hac_lags is None else "ols_newey_west"
 
-    def table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """The model's table with ``model``, ``outcome`` and ``n_obs`` columns in front."""
+    def table(self, alpha: float = 0.05, level_change: bool = False) -> pd.DataFrame:
+        """The model's table with ``model``, ``outcome`` and ``n_obs`` columns in front.
+
+        ``level_change=True`` adds the row ``level_change_at_intervention`` (the jump at the
+        intervention period, whatever the coding) for OLS models with a level change.
+        """
         frame = self.model.table(alpha)
+        if level_change and isinstance(self.model, ITSAResult) and "beta2" in self.model.params.index:
+            extra = pd.DataFrame([self.model.level_change_at_intervention().row(alpha)], columns=TABLE_COLUMNS)
+            frame = pd.concat([frame, extra], ignore_index=True)
         frame.insert(0, "outcome", self.outcome)
         frame.insert(0, "model", self.model_name)
         frame["n_obs"] = self.model.n_obs
         return frame
+
+
+def prepare_series(series: pd.Series, *, seasonal: str = "none", log: bool = False
+                   ) -> tuple[pd.Series, SeasonalAdjustment | None]:
+    """The series a model is fitted to: seasonally adjusted (ratio to moving average) and/or ln(y + 1).
+
+    ``seasonal="season_dummies"`` leaves the series as it is (the season enters the model).
+
+    Examples
+    --------
+    >>> analysed, adjustment = prepare_series(frame["visits"], log=True)  # doctest: +SKIP
+    """
+    check_choice("seasonal", seasonal, SEASONAL_METHODS)
+    adjustment = ratio_to_moving_average(series) if seasonal == "ratio_to_moving_average" else None
+    analysed = adjustment.adjusted if adjustment is not None else series
+    if log:
+        if (analysed <= -1).any():
+            raise ContractError(f"outcome '{series.name}' has values <= -1; ln(y + 1) is undefined there")
+        analysed = np.log(analysed + 1.0)
+    return analysed.rename(series.name), adjustment
 
 
 def analyse_series(
@@ -886,11 +913,8 @@ def analyse_series(
     if outcome not in data.columns:
         raise ContractError(f"column '{outcome}' not found in the data")
     series = data[outcome].astype(float).rename(outcome)
-    adjustment = ratio_to_moving_average(series) if seasonal == "ratio_to_moving_average" else None
+    analysed, adjustment = prepare_series(series, seasonal=seasonal, log=log)
     dummies = seasonal == "season_dummies"
-    analysed = adjustment.adjusted if adjustment is not None else series
-    if log:
-        analysed = np.log(analysed + 1.0)
     if model == "ols":
         fitted = segmented_regression(analysed, intervention=intervention, coding=coding, impact=impact,
                                       hac_lags=hac_lags, bg_order=bg_order, seasonal_dummies=dummies)
@@ -903,9 +927,9 @@ def analyse_series(
     return SeriesAnalysis(outcome, adjustment, analysed.rename(outcome), fitted, bool(log))
 
 
-def results_table(analyses: list[SeriesAnalysis], alpha: float = 0.05) -> pd.DataFrame:
+def results_table(analyses: list[SeriesAnalysis], alpha: float = 0.05, level_change: bool = False) -> pd.DataFrame:
     """Stack the tables of several analyses (one row per model, outcome and term)."""
-    return pd.concat([a.table(alpha) for a in analyses], ignore_index=True)
+    return pd.concat([a.table(alpha, level_change) for a in analyses], ignore_index=True)
 
 
 def diagnostics_table(analyses: list[SeriesAnalysis]) -> pd.DataFrame:
@@ -1031,3 +1055,217 @@ def seasonal_method_comparison(data: pd.DataFrame, outcome: str, *, intervention
                 rows.append({"outcome": outcome, "seasonal": method, "term": term,
                              "estimate": table.loc[term, "estimate"], "std_error": table.loc[term, "std_error"]})
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- two groups (Linden 2015)
+
+COMPARATIVE_TERMS = {
+    "beta0": "reference group: level at T = 0",
+    "beta1": "reference group: pre-intervention slope",
+    "beta2": "reference group: level change",
+    "beta3": "reference group: slope change",
+    "beta4": "difference in level at T = 0 (group - reference)",
+    "beta5": "difference in pre-intervention slope",
+    "beta6": "difference in level change",
+    "beta7": "difference in slope change",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class ComparativeITSAResult:
+    """A two-group interrupted time series fitted to the stacked series (Linden 2015).
+
+    ``Y = b0 + b1 T + b2 X + b3 XT + b4 Z + b5 Z T + b6 Z X + b7 Z XT``, with ``Z = 1`` for
+    ``group`` and 0 for ``reference``. ``beta6`` and ``beta7`` test whether the level change and
+    the slope change differ between the two series. Newey-West errors are computed within each
+    series (no cross-series lags), with the ``n / (n - k)`` factor and t tests on ``n - 8`` df.
+    """
+
+    outcome: str
+    group: str
+    reference: str
+    coding: str
+    params: pd.Series
+    cov: pd.DataFrame
+    df_resid: int
+    hac_lags: int | None
+    n_obs: int
+    intervention: pd.Period
+    intervention_index: int
+
+    def term(self, name: str) -> LinearCombination:
+        """One coefficient with its standard error."""
+        return self.combination({name: 1.0}, name)
+
+    def combination(self, weights: dict[str, float], name: str) -> LinearCombination:
+        """Estimate and standard error of a linear combination of the coefficients."""
+        w = np.array([weights.get(t, 0.0) for t in self.params.index])
+        return LinearCombination(name, float(w @ self.params.to_numpy()),
+                                 math.sqrt(max(float(w @ self.cov.to_numpy() @ w), 0.0)), self.df_resid)
+
+    def difference_in_jump(self) -> LinearCombination:
+        """Difference between the two series' jumps at the intervention period (beta6 under zero coding)."""
+        shift = self.intervention_index - coding_origin(self.coding, self.intervention_index)
+        weights = {"beta6": 1.0} | ({"beta7": float(shift)} if shift else {})
+        return self.combination(weights, "difference_in_level_change_at_intervention")
+
+    def table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """beta0..beta7 and the difference in the jump at the intervention, one row each."""
+        rows = [self.term(t).row(alpha) for t in self.params.index]
+        rows.append(self.difference_in_jump().row(alpha))
+        return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def comparative_itsa(
+    group_series: pd.Series,
+    reference_series: pd.Series,
+    *,
+    intervention: object,
+    coding: str = "zero_at_intervention",
+    hac_lags: int | str | None = "auto",
+    group: str = "group",
+    reference: str = "reference",
+) -> ComparativeITSAResult:
+    """Two-group segmented regression on two series with the same periods (Linden 2015).
+
+    Parameters
+    ----------
+    group_series, reference_series
+        The two series (already seasonally adjusted and/or logged, see :func:`prepare_series`),
+        indexed by the same gap-free PeriodIndex.
+    intervention, coding
+        As in :func:`segmented_regression`.
+    hac_lags
+        Newey-West lag within each series; ``"auto"`` uses the rule on one series' length.
+    group, reference
+        Names used in the result.
+
+    Examples
+    --------
+    >>> result = comparative_itsa(hospital, community, intervention="2017-10",
+    ...                           group="hospital", reference="community")  # doctest: +SKIP
+    >>> result.term("beta7")  # doctest: +SKIP
+    """
+    from statsmodels.stats.sandwich_covariance import cov_nw_panel
+
+    check_choice("coding", coding, CODINGS)
+    first = _series_from(group_series, None, None)
+    second = _series_from(reference_series, None, None)
+    if not first.index.equals(second.index):
+        raise ContractError("the two series must cover the same periods; validate them together first")
+    start, t0 = _intervention_index(first.index, intervention)
+    n = len(first)
+    base = design_matrix(n, t0, coding).to_numpy()
+    zeros = np.zeros_like(base)
+    design = np.vstack([np.hstack([base, zeros]), np.hstack([base, base])])
+    # rows: reference series first (Z = 0), then the group series (Z = 1)
+    y = np.r_[second.to_numpy(), first.to_numpy()]
+    names = [f"beta{i}" for i in range(8)]
+    lags = _hac_lags(hac_lags, n)
+    fit = sm.OLS(y, design).fit()
+    if lags is None:
+        cov = np.asarray(fit.cov_params())
+    else:
+        cov = cov_nw_panel(fit, lags, [(0, n), (n, 2 * n)], use_correction="hac")
+    return ComparativeITSAResult(
+        outcome=str(first.name), group=group, reference=reference, coding=coding,
+        params=pd.Series(fit.params, index=names), cov=pd.DataFrame(cov, index=names, columns=names),
+        df_resid=int(fit.df_resid), hac_lags=lags, n_obs=2 * n, intervention=start, intervention_index=t0,
+    )
+
+
+# ----------------------------------------------------------------------------- robustness helpers
+
+
+def as_percent_change(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``percent``, ``percent_low`` and ``percent_high``: 100 (exp(b) - 1) for log-scale estimates.
+
+    A coefficient b on ln(y + 1) multiplies y by exp(b); for small b this is close to 100 b %,
+    but not for large ones (b = -0.154 is -14.3%, not -15.4%).
+
+    Examples
+    --------
+    >>> as_percent_change(pd.DataFrame({"estimate": [0.1], "ci_low": [0.0], "ci_high": [0.2]}))["percent"].round(2).tolist()
+    [10.52]
+    """
+    shown = table.copy()
+    shown["percent"] = 100 * np.expm1(shown["estimate"])
+    shown["percent_low"] = 100 * np.expm1(shown["ci_low"])
+    shown["percent_high"] = 100 * np.expm1(shown["ci_high"])
+    return shown
+
+
+def placebo_analysis(series: pd.Series, *, intervention: object, placebos: list[object],
+                     coding: str = "zero_at_intervention", hac_lags: int | str | None = "auto",
+                     min_pre: int = 6, min_post: int = 6) -> pd.DataFrame:
+    """Pretend the intervention happened earlier, using only the data before the real one.
+
+    For each placebo date the segmented regression is fitted to the pre-intervention periods
+    alone. A real effect should not appear there: level and slope changes near zero and
+    non-significant, apart from the 5% false positives expected by chance.
+
+    Returns one row per placebo date with beta2 and beta3 (estimate, SE, p-value).
+    """
+    start, _ = _intervention_index(series.index, intervention)
+    before = series[series.index < start]
+    rows = []
+    for placebo in placebos:
+        fake = parse_period(placebo, frequency_of(series.index), "placebos")
+        n_pre, n_post = int((before.index < fake).sum()), int((before.index >= fake).sum())
+        if n_pre < min_pre or n_post < min_post:
+            raise ParameterError(
+                f"placebo date {fake} leaves {n_pre} periods before and {n_post} after inside the "
+                f"pre-intervention data; choose dates with at least {min_pre} on each side"
+            )
+        result = segmented_regression(before, intervention=fake, coding=coding, hac_lags=hac_lags)
+        row = {"outcome": series.name, "placebo": str(fake), "n_obs": result.n_obs}
+        for term in ("beta2", "beta3"):
+            combo = result.term(term)
+            row |= {f"{term}": combo.estimate, f"{term}_se": combo.std_error, f"{term}_p": combo.p_value}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sensitivity_table(series: pd.Series, *, intervention: object, coding: str = "zero_at_intervention",
+                      log: bool = False, term: str = "beta3",
+                      seasonal_methods: tuple[str, ...] = ("none", "ratio_to_moving_average", "season_dummies"),
+                      lags: tuple[int | None, ...] = (0, 3, 6)) -> pd.DataFrame:
+    """``term`` across seasonal methods and Newey-West lags, one row per combination.
+
+    Examples
+    --------
+    >>> sensitivity_table(frame["visits"], intervention="2017-10")  # doctest: +SKIP
+    """
+    rows = []
+    frame = series.to_frame()
+    for method in seasonal_methods:
+        if method != "none" and frequency_of(series.index) == "Y":
+            continue
+        for lag in lags:
+            analysis = analyse_series(frame, str(series.name), intervention=intervention, seasonal=method, log=log,
+                                      coding=coding, hac_lags=lag)
+            combo = analysis.model.term(term)
+            low, high = combo.interval()
+            rows.append({"outcome": series.name, "seasonal": method, "hac_lags": "OLS" if lag is None else lag,
+                         "term": term, "estimate": combo.estimate, "std_error": combo.std_error,
+                         "p_value": combo.p_value, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def compare_series(group_data: pd.DataFrame, reference_data: pd.DataFrame, outcome: str, *, intervention: object,
+                   seasonal: str = "none", log: bool = False, coding: str = "zero_at_intervention",
+                   hac_lags: int | str | None = "auto", group: str = "group", reference: str = "reference",
+                   **_ignored) -> ComparativeITSAResult:
+    """Prepare two series the same way (:func:`prepare_series`) and fit :func:`comparative_itsa`.
+
+    Extra keyword arguments (those of :func:`analyse_series` that do not apply) are ignored, so
+    the same settings dictionary can be passed to both functions.
+    """
+    if seasonal == "season_dummies":
+        raise ParameterError(
+            "the two-group comparison supports seasonal=none or ratio_to_moving_average, not season_dummies"
+        )
+    first, _ = prepare_series(group_data[outcome].astype(float).rename(outcome), seasonal=seasonal, log=log)
+    second, _ = prepare_series(reference_data[outcome].astype(float).rename(outcome), seasonal=seasonal, log=log)
+    return comparative_itsa(first, second, intervention=intervention, coding=coding, hac_lags=hac_lags,
+                            group=group, reference=reference)

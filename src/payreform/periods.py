@@ -43,6 +43,23 @@ def row_label(position: int) -> str:
     return f"row {position + 2}"
 
 
+def row_of(index: pd.Index, position: int) -> str:
+    """Spreadsheet row of the row at ``position``, from the frame's original integer index.
+
+    Frames read from a file carry their file order as a 0-based integer index, which subsets
+    and re-orderings keep; other indexes are reported by label.
+
+    Examples
+    --------
+    >>> row_of(pd.Index([5, 9]), 1)
+    'row 11'
+    """
+    label = index[position]
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+        return row_label(int(label))
+    return f"the row labelled {label!r}"
+
+
 def _parse_one(text: str) -> tuple[str, pd.Period] | None:
     text = text.strip()
     m = _ANNUAL.match(text)
@@ -95,15 +112,16 @@ def parse_periods(values: pd.Series, column: str) -> pd.PeriodIndex:
         if values.isna().any():
             position = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise ContractError(
-                f"column '{column}' is empty in {row_label(position)}; every row needs a period"
+                f"column '{column}' is empty in {row_of(values.index, position)}; every row needs a period"
             )
         return pd.PeriodIndex(pd.DatetimeIndex(values).to_period("M"))
     parsed: list[pd.Period] = []
     first_freq: str | None = None
+    index = values.index
     for position, value in enumerate(values.tolist()):
         if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
             raise ContractError(
-                f"column '{column}' is empty in {row_label(position)}; every row needs a period"
+                f"column '{column}' is empty in {row_of(index, position)}; every row needs a period"
             )
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
@@ -113,7 +131,7 @@ def parse_periods(values: pd.Series, column: str) -> pd.PeriodIndex:
             result = _parse_one(str(value))
         if result is None:
             raise ContractError(
-                f"column '{column}' has {str(value)!r} in {row_label(position)}, which is not a "
+                f"column '{column}' has {str(value)!r} in {row_of(index, position)}, which is not a "
                 "month (2016-02), quarter (2016Q1) or year (2016); fix that value"
             )
         freq, period = result
@@ -122,7 +140,7 @@ def parse_periods(values: pd.Series, column: str) -> pd.PeriodIndex:
         elif freq != first_freq:
             raise ContractError(
                 f"column '{column}' mixes {FREQUENCY_NAMES[first_freq]} and "
-                f"{FREQUENCY_NAMES[freq]} periods ({str(value)!r} in {row_label(position)}); "
+                f"{FREQUENCY_NAMES[freq]} periods ({str(value)!r} in {row_of(index, position)}); "
                 "use one frequency throughout"
             )
         parsed.append(period)

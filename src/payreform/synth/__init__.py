@@ -11,7 +11,7 @@ import pandas as pd
 
 from payreform.errors import ParameterError, closest
 
-STUDIES = {"youxi": "payreform.synth.youxi"}
+STUDIES = {"youxi": "payreform.synth.youxi", "sanming": "payreform.synth.sanming"}
 """Study name -> generator module."""
 
 
