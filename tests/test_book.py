@@ -22,7 +22,8 @@ import pytest
 pytestmark = pytest.mark.slow
 
 PAGES = ["book/intro.html", "book/running_on_your_data.html", "book/youxi_itsa.html",
-         "notebooks/youxi_itsa.html", "book/glossary.html", "book/references.html",
+         "notebooks/youxi_itsa.html", "book/sanming_itsa.html", "notebooks/sanming_itsa.html",
+         "notebooks/sanming_budget.html", "book/glossary.html", "book/references.html",
          "notebooks/reproducibility.html"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -55,11 +56,12 @@ def test_site_needs_no_network(built_site):
     assert (built_site / "_static" / "mathjax" / "tex-chtml.js").exists()
 
 
-def test_quoted_numbers_come_from_the_computation(built_site):
-    """Every glue reference on the narrative page was filled in (none left as a raw role)."""
-    text = (built_site / "book" / "youxi_itsa.html").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page, minimum", [("book/youxi_itsa.html", 15), ("book/sanming_itsa.html", 15)])
+def test_quoted_numbers_come_from_the_computation(built_site, page, minimum):
+    """Every glue reference on a narrative page was filled in (none left as a raw role)."""
+    text = (built_site / page).read_text(encoding="utf-8")
     assert "{glue" not in text and "glue:text" not in text
-    assert text.count('class="pasted-text"') >= 15
+    assert text.count('class="pasted-text"') >= minimum
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
