@@ -58,9 +58,9 @@ pd.set_option("display.width", 120)
 parameters = {k: globals()[k] for k in chapters.get("sanming-itsa").defaults()}
 synthetic = data is None
 labels = sanming.OUTCOME_LABELS | sanming.GROUP_LABELS
-terms = {"beta0": "β0 level at T = 0", "beta1": "β1 pre slope", "beta2": "β2 (coded level change)",
-         "beta3": "β3 slope change", "post_slope": "β1+β3 post slope",
-         "level_change_at_intervention": "jump at the reform month"}
+terms = {"beta0": "β0", "beta1": "β1 pre slope", "beta2": "β2 as coded", "beta3": "β3 slope change",
+         "post_slope": "β1+β3", "level_change_at_intervention": "jump at reform"}
+short = {"medical_expenditure": "expenditure", "outpatient_volume": "outpatients", "inpatient_volume": "admissions"}
 
 # %% [markdown]
 # ## 1. The published yearly figures
@@ -177,8 +177,8 @@ if synthetic:
 else:
     comparison = estimates
 shown = comparison[comparison["term"].isin(["beta1", "beta2", "beta3", "level_change_at_intervention"])]
-display(report.compact_comparison(shown.assign(outcome=shown["group"] + ": " + shown["outcome"]), terms,
-                                  digits=4).style.hide(axis="index"))
+display(report.compact_comparison(shown.assign(outcome=shown["group"] + " · " + shown["outcome"].map(short).fillna(shown["outcome"])),
+                                  terms, digits=4).style.hide(axis="index"))
 for row in estimates.itertuples():
     glue(f"sanming_{row.group}_{row.outcome}_{row.term}", float(row.estimate), display=False)
     glue(f"sanming_{row.group}_{row.outcome}_{row.term}_p", float(row.p_value), display=False)
