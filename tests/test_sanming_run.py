@@ -3,47 +3,30 @@ page with other parameters) and `payreform run sanming-itsa` on user-style long-
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pandas as pd
-import papermill
 import pytest
 from click.testing import CliRunner
+from helpers import assert_registry_matches_notebook, execute_notebook, sha
 
-from payreform import chapters, report
+from payreform import report
 from payreform.cli import main
 from payreform.synth import sanming
 
 pytestmark = pytest.mark.slow
 
 
-def execute(root: Path, tmp_path: Path, notebook: str, **parameters) -> dict:
-    source = tmp_path / f"{notebook}.ipynb"
-    jupytext.write(jupytext.read(root / "notebooks" / f"{notebook}.py"), source)
-    out = tmp_path / "out"
-    papermill.execute_notebook(str(source), str(tmp_path / "executed.ipynb"), kernel_name="python3",
-                               parameters={"output_dir": str(out)} | parameters, progress_bar=False, cwd=str(tmp_path))
-    return report.read_results(out / "results.json")
-
-
-def test_registry_matches_the_notebook_parameters(root, tmp_path):
-    source = tmp_path / "nb.ipynb"
-    jupytext.write(jupytext.read(root / "notebooks" / "sanming_itsa.py"), source)
-    inspected = papermill.inspect_notebook(str(source))
-    registry = chapters.get("sanming-itsa").defaults()
-    assert list(inspected) == list(registry)
-    for name, info in inspected.items():
-        assert eval(info["default"]) == registry[name], name  # noqa: S307 - literal defaults
+def test_registry_matches_the_notebook_parameters(tmp_path):
+    assert_registry_matches_notebook(tmp_path, "sanming-itsa")
 
 
 @pytest.fixture(scope="module")
 def default_results(root, tmp_path_factory):
-    return execute(root, tmp_path_factory.mktemp("sanming"), "sanming_itsa")
+    return execute_notebook(tmp_path_factory.mktemp("sanming"), "sanming_itsa")
 
 
 def test_default_run_results(default_results):
@@ -63,21 +46,17 @@ def test_default_run_results(default_results):
 
 
 def test_another_seed(root, tmp_path, default_results):
-    results = execute(root, tmp_path, "sanming_itsa", seed=11, add_overall=False, placebos=None)
+    results = execute_notebook(tmp_path, "sanming_itsa", seed=11, add_overall=False, placebos=None)
     assert results["data"]["sha256"] != default_results["data"]["sha256"]
     assert "overall" not in {e["group"] for e in results["estimates"]}
 
 
 def test_budget_page_with_other_parameters(root, tmp_path):
-    results = execute(root, tmp_path, "sanming_budget", spending_growth=0.15, staff_share=0.0, years=4)
+    results = execute_notebook(tmp_path, "sanming_budget", spending_growth=0.15, staff_share=0.0, years=4)
     accounts = pd.DataFrame(results["diagnostics"]["accounts"])
     assert len(accounts) == 8 and accounts["staff_pay"].sum() == 0.0
     assert (accounts["overspending"] > 0).any()
     assert np.allclose(accounts["budget"], accounts["spending"] + accounts["balance"] - accounts["overspending"])
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def user_style_file(tmp_path: Path) -> Path:

@@ -4,7 +4,6 @@ intervention month, quarterly and annual data), with results checked against R."
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -12,13 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pandas as pd
-import papermill
 import pytest
+from helpers import assert_registry_matches_notebook, execute_notebook, sha
 
-from payreform import chapters, report
+from payreform import report
 from payreform.contracts import validate_time_series
 from payreform.itsa import analyse_series
 from payreform.synth import youxi
@@ -26,28 +24,13 @@ from payreform.synth import youxi
 pytestmark = pytest.mark.slow
 
 
-def execute(root: Path, tmp_path: Path, **parameters) -> dict:
-    source = tmp_path / "youxi_itsa.ipynb"
-    jupytext.write(jupytext.read(root / "notebooks" / "youxi_itsa.py"), source)
-    out = tmp_path / "out"
-    papermill.execute_notebook(str(source), str(tmp_path / "executed.ipynb"), kernel_name="python3",
-                               parameters={"output_dir": str(out)} | parameters, progress_bar=False, cwd=str(tmp_path))
-    return report.read_results(out / "results.json")
-
-
-def test_registry_matches_the_notebook_parameters(root, tmp_path):
-    source = tmp_path / "nb.ipynb"
-    jupytext.write(jupytext.read(root / "notebooks" / "youxi_itsa.py"), source)
-    inspected = papermill.inspect_notebook(str(source))
-    registry = chapters.get("youxi-itsa").defaults()
-    assert list(inspected) == list(registry)
-    for name, info in inspected.items():
-        assert eval(info["default"]) == registry[name], name  # noqa: S307 - literal defaults
+def test_registry_matches_the_notebook_parameters(tmp_path):
+    assert_registry_matches_notebook(tmp_path, "youxi-itsa")
 
 
 @pytest.fixture(scope="module")
 def default_results(root, tmp_path_factory):
-    return execute(root, tmp_path_factory.mktemp("default"))
+    return execute_notebook(tmp_path_factory.mktemp("default"), "youxi_itsa")
 
 
 def test_default_run_writes_the_documented_results(default_results):
@@ -90,7 +73,7 @@ def test_default_run_estimates_are_near_the_planted_truth(default_results):
 
 
 def test_another_seed_gives_other_data_and_estimates(root, tmp_path, default_results):
-    results = execute(root, tmp_path, seed=7)
+    results = execute_notebook(tmp_path, "youxi_itsa", seed=7)
     assert results["data"]["sha256"] != default_results["data"]["sha256"]
     a = pd.DataFrame(results["estimates"]).set_index(["model", "outcome", "term"])["estimate"]
     b = pd.DataFrame(default_results["estimates"]).set_index(["model", "outcome", "term"])["estimate"]
@@ -101,10 +84,6 @@ def run_cli(data: Path, out: Path, *settings: str) -> subprocess.CompletedProces
     command = [str(Path(sys.executable).with_name("payreform")), "run", "youxi-itsa", "--data", str(data),
                "--out", str(out), "--quiet", *settings]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_user_style_gbk_csv_with_chinese_columns(tmp_path):

@@ -9,7 +9,7 @@ and the notebooks' parameter cells identical.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -168,27 +168,45 @@ CSV in UTF-8 (with or without BOM) or GBK, comma/semicolon/tab separated, or Par
 
 SEASONAL_CHOICES = ("auto", "none", "ratio_to_moving_average", "season_dummies")
 
-YOUXI_PARAMETERS = (
-    Parameter("data", "str", None, "data file (CSV or Parquet); none = the synthetic Youxi series", optional=True),
-    Parameter("seed", "int", 20171001, "seed of the synthetic data"),
-    Parameter("output_dir", "str", "reports/youxi-itsa", "folder for results.json and figures/"),
+_ITSA_PARAMETERS = {p.name: p for p in (
     Parameter("time_column", "str", "month", "column holding the period of each row"),
     Parameter("outcomes", "list", None, "outcome columns (comma-separated); none = every numeric column",
               optional=True),
     Parameter("intervention", "str", "2017-10", "first period under the reform, in the data's form"),
-    Parameter("coding", "str", "one_at_intervention", "coding of the post-intervention time term",
+    Parameter("coding", "str", "zero_at_intervention", "coding of the post-intervention time term",
               choices=CODINGS),
     Parameter("impact", "str", "level_and_slope", "impact model, chosen before looking", choices=IMPACTS),
     Parameter("seasonal", "str", "auto",
-              "seasonality; auto = ratio_to_moving_average (the paper's) for monthly/quarterly data, none for "
+              "seasonality; auto = ratio_to_moving_average (the papers') for monthly/quarterly data, none for "
               "annual; season_dummies = month/quarter indicators in the regression",
               choices=SEASONAL_CHOICES),
     Parameter("log", "bool", False, "model ln(y + 1) instead of y (OLS only)"),
+    Parameter("hac_lags", "lags", "auto", "Newey-West lag; auto = floor(4 (n/100)^(2/9))"),
+    Parameter("bg_order", "int", 1, "lags in the Breusch-Godfrey test"),
+)}
+"""Parameters shared by the interrupted time-series chapters (defaults adjusted per chapter)."""
+
+
+def _itsa(name: str, **changes: Any) -> Parameter:
+    return replace(_ITSA_PARAMETERS[name], **changes)
+
+
+YOUXI_PARAMETERS = (
+    Parameter("data", "str", None, "data file (CSV or Parquet); none = the synthetic Youxi series", optional=True),
+    Parameter("seed", "int", 20171001, "seed of the synthetic data"),
+    Parameter("output_dir", "str", "reports/youxi-itsa", "folder for results.json and figures/"),
+    _itsa("time_column"),
+    _itsa("outcomes"),
+    _itsa("intervention"),
+    _itsa("coding", default="one_at_intervention"),
+    _itsa("impact"),
+    _itsa("seasonal"),
+    _itsa("log"),
     Parameter("model", "str", "ols", "ols (Newey-West) or quasipoisson", choices=MODELS),
     Parameter("offset", "str", None, "population column for quasi-Poisson rates", optional=True),
     Parameter("fourier", "int", 2, "sine/cosine pairs for seasonality in quasi-Poisson fits"),
-    Parameter("hac_lags", "lags", "auto", "Newey-West lag; auto = floor(4 (n/100)^(2/9))"),
-    Parameter("bg_order", "int", 1, "lags in the Breusch-Godfrey test"),
+    _itsa("hac_lags"),
+    _itsa("bg_order"),
     Parameter("horizon", "int", None, "periods after the intervention for the effect estimate; none = last period",
               optional=True),
 )
@@ -267,21 +285,17 @@ SANMING_PARAMETERS = (
     Parameter("data", "str", None, "data file (CSV or Parquet); none = the synthetic Sanming series", optional=True),
     Parameter("seed", "int", 20171002, "seed of the synthetic data"),
     Parameter("output_dir", "str", "reports/sanming-itsa", "folder for results.json and figures/"),
-    Parameter("time_column", "str", "month", "column holding the period of each row"),
+    _itsa("time_column"),
     Parameter("group_column", "str", "institution", "column naming the series of each row; none = one series",
               optional=True),
-    Parameter("outcomes", "list", None, "outcome columns (comma-separated); none = every numeric column",
-              optional=True),
-    Parameter("intervention", "str", "2017-10", "first period under the reform, in the data's form"),
-    Parameter("coding", "str", "time_times_post", "coding of the post-intervention time term", choices=CODINGS),
-    Parameter("impact", "str", "level_and_slope", "impact model, chosen before looking", choices=IMPACTS),
-    Parameter("seasonal", "str", "auto",
-              "seasonality; auto = ratio_to_moving_average (the paper's) for monthly/quarterly data, none for "
-              "annual; season_dummies = month/quarter indicators in the regression",
-              choices=("auto", "none", "ratio_to_moving_average", "season_dummies")),
-    Parameter("log", "bool", True, "model ln(y + 1) (the paper's scale)"),
-    Parameter("hac_lags", "lags", "auto", "Newey-West lag; auto = floor(4 (n/100)^(2/9))"),
-    Parameter("bg_order", "int", 1, "lags in the Breusch-Godfrey test"),
+    _itsa("outcomes"),
+    _itsa("intervention"),
+    _itsa("coding", default="time_times_post"),
+    _itsa("impact"),
+    _itsa("seasonal"),
+    _itsa("log", default=True, help="model ln(y + 1) (the paper's scale)"),
+    _itsa("hac_lags"),
+    _itsa("bg_order"),
     Parameter("compare", "list", ["hospital", "community"],
               "two groups for the two-group (comparative) ITSA; none = no comparison", optional=True),
     Parameter("add_overall", "bool", True, "also analyse the sum of all groups (the city-wide series)"),

@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import optimize
 
 from payreform.errors import ParameterError
+from payreform.synth import ar1_noise
 
 SOURCE = ("Lin K, Liu X, Xiang L, Luo F. Sanming Model of Medical Service Integration: Impact on "
           "Medical Expenditures, Service Provision, and Resource Allocation in China. Risk Management "
@@ -150,15 +151,6 @@ def seasonal_factors(periods: pd.PeriodIndex, outcome: str) -> np.ndarray:
     return volume
 
 
-def _ar1(rng: np.random.Generator, n: int, rho: float, sd: float) -> np.ndarray:
-    errors = np.empty(n)
-    errors[0] = rng.normal(0, sd / np.sqrt(1 - rho**2))
-    shocks = rng.normal(0, sd, n)
-    for t in range(1, n):
-        errors[t] = rho * errors[t - 1] + shocks[t]
-    return errors
-
-
 def _solve_level_and_correction(log_path: np.ndarray, season: np.ndarray, totals: tuple) -> np.ndarray:
     """Return ``log_path + correction`` whose calendar-year sums (with the season) hit ``totals``."""
     target = np.log(np.asarray(totals, dtype=float))
@@ -218,7 +210,7 @@ def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0, include_decembe
     for group in GROUPS:
         columns = {TIME_COLUMN: periods.astype(str), GROUP_COLUMN: group}
         for outcome in OUTCOMES:
-            noise = _ar1(rng, len(periods), AR_COEFFICIENT, NOISE_SD[(group, outcome)] * noise_scale)
+            noise = ar1_noise(rng, len(periods), AR_COEFFICIENT, NOISE_SD[(group, outcome)] * noise_scale)
             values = _series(group, outcome, noise, periods)
             columns[outcome] = np.round(values, 2) if outcome == "medical_expenditure" else np.round(values)
         frames.append(pd.DataFrame(columns))

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from payreform.errors import ParameterError
+from payreform.synth import ar1_noise
 
 SOURCE = ("Zhong Z, Yao Q, Chen S, et al. China Promotes Sanming's Model: A National Template for "
           "Integrated Medicare Payment Methods. Int J Integr Care 2023;23(2):15, Table 3")
@@ -182,15 +183,6 @@ def seasonal_factors(periods: pd.PeriodIndex, spring_festival: str = "february")
                         index=periods)
 
 
-def _ar1(rng: np.random.Generator, n: int, rho: float, sd: float) -> np.ndarray:
-    errors = np.empty(n)
-    errors[0] = rng.normal(0, sd / np.sqrt(1 - rho**2))
-    shocks = rng.normal(0, sd, n)
-    for t in range(1, n):
-        errors[t] = rho * errors[t - 1] + shocks[t]
-    return errors
-
-
 def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0,
              spring_festival: str = "february") -> pd.DataFrame:
     """Generate the four monthly county-hospital series, February 2016 - November 2019.
@@ -231,7 +223,7 @@ def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0,
     for outcome in OUTCOMES:
         b = PUBLISHED[outcome]
         mean = BASELINE_LEVEL[outcome] + b["beta1"][0] * time + b["beta2"][0] * post + b["beta3"][0] * since
-        noise = _ar1(rng, n, AR_COEFFICIENT, NOISE_SD[outcome] * noise_scale)
+        noise = ar1_noise(rng, n, AR_COEFFICIENT, NOISE_SD[outcome] * noise_scale)
         values = (mean + noise) * season[outcome].to_numpy()
         data[outcome] = np.round(values) if outcome in COUNT_OUTCOMES else np.round(values, 2)
     return pd.DataFrame(data)
