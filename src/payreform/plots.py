@@ -282,6 +282,62 @@ def ratchet_figure(ratchets: pd.DataFrame, saving_year: int, ax: Axes | None = N
     return fig
 
 
+def event_study_figure(result, ax: Axes | None = None, *, alpha: float = 0.05, title: str | None = None,
+                       ylabel: str | None = None, truth: dict[str, float] | None = None):
+    """Interaction coefficients with their (1 - alpha) intervals, the reference period at zero.
+
+    Pre-reference periods are shaded blue (parallel-trend checks), post-reference periods red
+    (effects); the reference period is marked with an open circle on the zero line and a
+    dotted vertical line. ``truth`` (term -> value) adds the planted values of synthetic data.
+
+    Parameters
+    ----------
+    result
+        A fitted :func:`payreform.did.event_study`.
+    ax
+        Matplotlib axes to draw on (created if None).
+    alpha, title, ylabel, truth
+        Interval level, labels and optional true values.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = event_study_figure(fit)  # doctest: +SKIP
+    """
+    fig, ax = _axes(ax)
+    table = result.table(alpha).set_index("term")
+    terms = result.interaction_terms
+    x = np.array([result.interaction_periods[t] for t in terms], dtype=float)
+    est = table.loc[terms, "estimate"].to_numpy()
+    low, high = table.loc[terms, "ci_low"].to_numpy(), table.loc[terms, "ci_high"].to_numpy()
+    ref = result.reference
+    ax.axvspan(min(x.min(), ref) - 0.5, ref - 0.5, color=COLORS["pre"], alpha=0.07, lw=0)
+    ax.axvspan(ref + 0.5, max(x.max(), ref) + 0.5, color=COLORS["post"], alpha=0.07, lw=0)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(ref, color="#555555", lw=1, ls=":")
+    pre = x < ref
+    for mask, colour, label in ((pre, COLORS["pre"], "before the reference period"),
+                                (~pre, COLORS["post"], "after the reference period")):
+        if mask.any():
+            ax.errorbar(x[mask], est[mask], yerr=[est[mask] - low[mask], high[mask] - est[mask]], fmt="o",
+                        color=colour, capsize=3, label=label)
+    ax.plot([ref], [0.0], "o", mfc="white", mec="black", ms=7,
+            label=f"reference ({'year' if result.design == 'common_adoption' else 'event time'} {ref}) = 0")
+    if truth:
+        known = [t for t in terms if t in truth]
+        ax.plot([result.interaction_periods[t] for t in known], [truth[t] for t in known], "D", color="black",
+                ms=5, mfc="none", label="planted truth")
+    ax.set_xticks(sorted(set(x.tolist()) | {ref}))
+    ax.set_xlabel("year" if result.design == "common_adoption" else "years since adoption")
+    ax.set_ylabel(ylabel or "treated - control, relative to the reference")
+    ax.set_title(title or result.outcome)
+    ax.legend(fontsize=7.5, loc="best")
+    return fig
+
+
 def save(fig: Figure, directory: str | Path, name: str) -> str:
     """Save ``fig`` as ``directory/figures/name.png`` and return the path."""
     folder = Path(directory) / "figures"
