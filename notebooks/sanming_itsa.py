@@ -79,7 +79,7 @@ fund = table2.assign(recomputed_balance_rate=100 * (table2["employee_balance_100
                                                     + table2["balance_reward_100m"].fillna(0))
                      / (table2["employee_total_100m"] + table2["resident_total_100m"]))
 display(fund[["year", "employee_total_100m", "resident_total_100m", "employee_balance_100m", "resident_balance_100m",
-              "balance_reward_100m", "balance_rate_pct", "recomputed_balance_rate"]].round(2).style.hide(axis="index"))
+              "balance_reward_100m", "balance_rate_pct", "recomputed_balance_rate"]].style.format(precision=2).hide(axis="index"))
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.3))
 axes[0].plot(table1["year"], table1["community_share_pct"], "o-", label="expenditure")
 axes[0].plot(table3["year"], table3["community_outpatient_share_pct"], "s-", label="outpatient visits")
@@ -186,8 +186,8 @@ for row in estimates.itertuples():
 # %%
 diagnostics = pd.concat([itsa.diagnostics_table([a]).assign(group=g) for (g, _), a in analyses.items()],
                         ignore_index=True)
-display(diagnostics[["group", "outcome", "bg_statistic", "bg_p_value", "durbin_watson", "hac_lags"]].round(4)
-        .style.hide(axis="index"))
+display(diagnostics[["group", "outcome", "bg_statistic", "bg_p_value", "durbin_watson", "hac_lags"]]
+        .style.format(precision=4).hide(axis="index"))
 fig = plots.itsa_grid([analyses[key] for key in analyses if key[0] != "overall"],
                       {o: f"{labels.get(g, g)}: {labels.get(o, o)}" for (g, o) in analyses})
 plots.save(fig, output_dir, "itsa_fits")
@@ -223,11 +223,11 @@ t0 = first.n_pre + 1
 paper_jump = paper["community", "inpatient_volume", "beta2"] + paper["community", "inpatient_volume", "beta3"] * t0
 glue("sanming_paper_jump_community_inpatient", float(paper_jump), display=False)
 glue("sanming_paper_jump_community_inpatient_pct", float(100 * np.expm1(paper_jump)), display=False)
-display(pitfall.round(4).style.hide(axis="index"))
+display(pitfall.style.format(precision=4).hide(axis="index"))
 percent = itsa.as_percent_change(estimates[estimates["term"].isin(["beta1", "beta3", "post_slope",
                                                                      "level_change_at_intervention"])])
-display(percent[["group", "outcome", "term", "estimate", "percent", "percent_low", "percent_high"]].round(3)
-        .style.hide(axis="index"))
+display(percent[["group", "outcome", "term", "estimate", "percent", "percent_low", "percent_high"]]
+        .style.format(precision=3).hide(axis="index"))
 
 # %% [markdown]
 # ## 5. Hospitals against community institutions, tested formally
@@ -253,8 +253,8 @@ if compare and group_column is not None:
     two_group = pd.concat([c.table().assign(outcome=o) for o, c in comparisons.items()], ignore_index=True)
     display(two_group[two_group["term"].isin(["beta5", "beta6", "beta7",
                                               "difference_in_level_change_at_intervention"])]
-            [["outcome", "term", "estimate", "std_error", "p_value", "ci_low", "ci_high"]].round(4)
-            .style.hide(axis="index"))
+            [["outcome", "term", "estimate", "std_error", "p_value", "ci_low", "ci_high"]]
+            .style.format(precision=4).hide(axis="index"))
     for row in two_group.itertuples():
         glue(f"sanming_compare_{row.outcome}_{row.term}_p", float(row.p_value), display=False)
 else:
@@ -273,8 +273,8 @@ if placebos:
     placebo = pd.concat([itsa.placebo_analysis(a.analysed, intervention=a.model.intervention, placebos=placebos,
                                                coding=a.model.coding, hac_lags=a.model.hac_lags)
                          .assign(group=g) for (g, _), a in analyses.items()], ignore_index=True)
-    display(placebo[["group", "outcome", "placebo", "beta2", "beta2_p", "beta3", "beta3_p"]].round(4)
-            .style.hide(axis="index"))
+    display(placebo[["group", "outcome", "placebo", "beta2", "beta2_p", "beta3", "beta3_p"]]
+            .style.format(precision=4).hide(axis="index"))
     glue("sanming_placebo_n", len(placebo) * 2, display=False)
     glue("sanming_placebo_rejections", int((placebo["beta2_p"] < 0.05).sum() + (placebo["beta3_p"] < 0.05).sum()),
          display=False)

@@ -167,7 +167,7 @@ plt.show()
 
 # %%
 diagnostics = itsa.diagnostics_table(analyses)
-display(diagnostics.dropna(axis=1, how="all").round(4).style.hide(axis="index"))
+display(diagnostics.dropna(axis=1, how="all").style.format(precision=4).hide(axis="index"))
 glue("youxi_bg_p_max", float(diagnostics["bg_p_value"].max()), display=False)
 ols_analyses = [a for a in analyses if a.model_name != "quasipoisson"]
 for a in ols_analyses[:1]:
@@ -183,7 +183,7 @@ for a in ols_analyses[:1]:
 
 # %%
 if settings["impact"] != "level" and ols_analyses:
-    display(pd.concat([itsa.lag_sensitivity(a) for a in ols_analyses]).round(3).style.hide(axis="index"))
+    display(pd.concat([itsa.lag_sensitivity(a) for a in ols_analyses]).style.format(precision=3).hide(axis="index"))
 
 # %% [markdown]
 # ## 6. What would have happened without the reform?
@@ -255,7 +255,7 @@ if ts.frequency != "Y":
 # %%
 if settings["impact"] == "level_and_slope" and ols_analyses:
     codings = pd.concat([itsa.coding_comparison(a) for a in ols_analyses], ignore_index=True)
-    display(codings.round(2).style.hide(axis="index"))
+    display(codings.style.format(precision=2).hide(axis="index"))
     for row in codings[codings["outcome"] == ts.outcomes[0]].itertuples():
         glue(f"youxi_beta2_{row.coding}", float(row.beta2), display=False)
 
@@ -282,7 +282,7 @@ if poisson:
         ["outcome", "term", "rate_ratio", "rr_ci_low", "rr_ci_high", "p_value"]], 4).style.hide(axis="index"))
     by_outcome = {a.outcome: a for a in analyses}
     agreement = pd.concat([itsa.compare_conclusions(by_outcome[p.outcome], p) for p in poisson], ignore_index=True)
-    display(agreement.round(4).style.hide(axis="index"))
+    display(agreement.style.format(precision=4).hide(axis="index"))
     glue("youxi_qp_dispersion", float(max(p.model.dispersion for p in poisson)), display=False)
     glue("youxi_qp_n_disagree", int((~agreement["same_conclusion"]).sum()), display=False)
 else:
@@ -299,7 +299,7 @@ else:
 
 # %%
 implied_table = trend.implied_denominator_table(youxi.annual_trend_tests())
-display(implied_table.round(0).style.hide(axis="index"))
+display(implied_table.style.format(precision=0).hide(axis="index"))
 for row in implied_table.itertuples():
     glue(f"youxi_implied_n_{row.indicator}", int(round(float(row.implied_n_per_group))), display=False)
 table4 = published.load("youxi_table4_services")

@@ -15,7 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from payreform.contracts import validate_grouped_time_series, validate_time_series
+from payreform.contracts import (
+    numeric_like,
+    validate_grouped_time_series,
+    validate_panel,
+    validate_time_series,
+)
 from payreform.errors import ParameterError, check_choice, closest
 from payreform.io import read_table
 from payreform.itsa import CODINGS, IMPACTS, MODELS, analyse_series, compare_series, newey_west_lags
@@ -330,6 +335,94 @@ def _check_grouped_time_series(frame: pd.DataFrame, params: Mapping[str, Any]) -
             compare_series(first.frame, second.frame, outcome, **settings)
 
 
+# ----------------------------------------------------------------------------- ccmc-did
+
+CCMC_CONTRACT = """\
+One row per unit (county) and year, no unit-year twice; an unbalanced panel is allowed (and
+reported).
+- unit_column (default `county_id`), time_column (default `year`, whole years).
+- treated_column: 0/1, the same in every year of a unit, with treated and control units; or
+  first_treated_column: the adoption year (empty or 0 = never treated), constant within a unit.
+- outcomes and controls: numeric; a control must vary within some unit.
+- year_base and did_base: years present in the data.
+- cluster_column (optional, default the unit): must group whole units.
+CSV in UTF-8 (with or without BOM) or GBK, comma/semicolon/tab separated, or Parquet."""
+
+CCMC_PARAMETERS = (
+    Parameter("data", "str", None, "data file (CSV or Parquet); none = the synthetic 528-county panel", optional=True),
+    Parameter("seed", "int", 20200101, "seed of the synthetic data"),
+    Parameter("output_dir", "str", "reports/ccmc-did", "folder for results.json and figures/"),
+    Parameter("unit_column", "str", "county_id", "column identifying the unit (county)"),
+    Parameter("time_column", "str", "year", "column holding the year"),
+    Parameter("treated_column", "str", "treated", "0/1 treatment-group column; none if first_treated_column is given",
+              optional=True),
+    Parameter("first_treated_column", "str", None, "adoption-year column for staggered designs (empty or 0 = never)",
+              optional=True),
+    Parameter("outcomes", "list", None, "outcome columns; none = every other numeric column", optional=True),
+    Parameter("controls", "list", ["log_population", "log_gdp_per_capita", "population_density",
+                                   "insurance_fund_per_capita", "share_aged_65_plus"],
+              "time-varying control columns; none = no controls", optional=True),
+    Parameter("year_base", "int", 2018, "year whose year dummy is omitted"),
+    Parameter("did_base", "int", 2020, "year whose treated x year interaction is omitted (the adoption year)"),
+    Parameter("cluster_column", "str", None, "cluster column for standard errors; none = the unit", optional=True),
+    Parameter("honest_term", "str", "did2021", "post-period term for the HonestDiD sensitivity analysis"),
+    Parameter("mbar", "list", ["0", "0.5", "1", "1.5", "2"], "relative-magnitude bounds for HonestDiD"),
+)
+
+
+def did_outcomes(frame: pd.DataFrame, params: Mapping[str, Any]) -> list[str]:
+    """The outcome columns: as given, or every numeric column that is not a key, control or cluster."""
+    if params.get("outcomes"):
+        return list(params["outcomes"])
+    skip = {params.get(k) for k in ("unit_column", "time_column", "treated_column", "first_treated_column",
+                                     "cluster_column")} | set(params.get("controls") or [])
+    outcomes = [c for c in frame.columns if c not in skip and numeric_like(frame[c])]
+    if not outcomes:
+        raise ParameterError("no numeric outcome column found; name the outcomes with outcomes=col1,col2")
+    return outcomes
+
+
+def did_panel(frame: pd.DataFrame, params: Mapping[str, Any]):
+    """Validate a unit-by-year panel with the chapter's parameters (see :func:`validate_panel`)."""
+    if params.get("treated_column") is None and params.get("first_treated_column") is None:
+        raise ParameterError("set treated_column (0/1) or first_treated_column (adoption year)")
+    treated = None if params.get("first_treated_column") else params.get("treated_column")
+    return validate_panel(frame, unit=params["unit_column"], time=params["time_column"],
+                          outcomes=did_outcomes(frame, params), treated=treated,
+                          first_treated=params.get("first_treated_column"), controls=params.get("controls") or (),
+                          year_base=params["year_base"], did_base=params["did_base"],
+                          cluster=params.get("cluster_column"))
+
+
+def did_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for :func:`payreform.did.event_study` from the chapter's parameters."""
+    staggered = params.get("first_treated_column") is not None
+    return {"unit": params["unit_column"], "time": params["time_column"],
+            "treated": None if staggered else params.get("treated_column"),
+            "first_treated": params.get("first_treated_column"), "controls": params.get("controls") or (),
+            "year_base": params["year_base"], "did_base": params["did_base"],
+            "cluster": params.get("cluster_column")}
+
+
+def _check_panel(frame: pd.DataFrame, params: Mapping[str, Any]) -> None:
+    from payreform import did
+
+    panel = did_panel(frame, params)
+    try:
+        bounds = [float(b) for b in params.get("mbar") or []]
+    except ValueError:
+        raise ParameterError(f"parameter 'mbar' is {params.get('mbar')!r}; give numbers, for example 0,0.5,1") from None
+    if any(b < 0 for b in bounds):
+        raise ParameterError("parameter 'mbar' must hold bounds >= 0")
+    for outcome in panel.outcomes:
+        result = did.event_study(frame, outcome=outcome, **did_settings(params))
+        if params.get("honest_term") not in result.params.index:
+            raise ParameterError(
+                f"parameter 'honest_term' is {params.get('honest_term')!r}, not a term of the model "
+                f"({', '.join(result.post_terms)}); choose a post-period term"
+            )
+
+
 CHAPTERS: dict[str, Chapter] = {
     "youxi-itsa": Chapter(
         name="youxi-itsa",
@@ -348,6 +441,15 @@ CHAPTERS: dict[str, Chapter] = {
         contract=SANMING_CONTRACT,
         parameters=SANMING_PARAMETERS,
         check=_check_grouped_time_series,
+    ),
+    "ccmc-did": Chapter(
+        name="ccmc-did",
+        title="CCMC: bundled payment and the event-study difference-in-differences",
+        notebook="ccmc_did.py",
+        study="ccmc",
+        contract=CCMC_CONTRACT,
+        parameters=CCMC_PARAMETERS,
+        check=_check_panel,
     ),
 }
 

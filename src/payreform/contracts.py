@@ -175,7 +175,7 @@ class TimeSeriesData:
         return int((self.frame.index >= self.intervention).sum())
 
 
-def _numeric_like(series: pd.Series) -> bool:
+def numeric_like(series: pd.Series) -> bool:
     """Mostly numbers: taken as an outcome by default, so that a stray text cell is reported
     rather than the whole column silently skipped."""
     values = series.dropna()
@@ -247,7 +247,7 @@ def validate_time_series(
         require_column(frame, offset, "offset")
     if outcomes is None or len(outcomes) == 0:
         skip = {time_column, offset}
-        outcomes = [c for c in frame.columns if c not in skip and _numeric_like(frame[c])]
+        outcomes = [c for c in frame.columns if c not in skip and numeric_like(frame[c])]
         if not outcomes:
             raise ContractError(
                 "no numeric outcome column found; name the outcomes with outcomes=col1,col2"
@@ -414,7 +414,7 @@ def validate_grouped_time_series(
     require_column(frame, time_column, "time_column")
     if outcomes is None or len(outcomes) == 0:
         skip = {time_column, group_column}
-        outcomes = [c for c in frame.columns if c not in skip and _numeric_like(frame[c])]
+        outcomes = [c for c in frame.columns if c not in skip and numeric_like(frame[c])]
     labels = frame[group_column]
     if labels.isna().any() or (labels.astype(str).str.strip() == "").any():
         position = int(np.flatnonzero((labels.isna() | (labels.astype(str).str.strip() == "")).to_numpy())[0])

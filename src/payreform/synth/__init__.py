@@ -12,7 +12,7 @@ import pandas as pd
 
 from payreform.errors import ParameterError, closest
 
-STUDIES = {"youxi": "payreform.synth.youxi", "sanming": "payreform.synth.sanming"}
+STUDIES = {"youxi": "payreform.synth.youxi", "sanming": "payreform.synth.sanming", "ccmc": "payreform.synth.ccmc"}
 """Study name -> generator module."""
 
 

@@ -496,3 +496,11 @@ def generate(seed: int = DEFAULT_SEED, staggered: bool = False, noise_scale: flo
     for outcome in OUTCOMES:
         frame[outcome] = frame[outcome].round(3)
     return frame
+
+
+def published_text() -> pd.DataFrame:
+    """:func:`published` as one display string per term, e.g. ``"17.576 *"`` or ``"n.s."``."""
+    table = published()
+    text = [f"{e:,.3f} {s}".strip() if not np.isnan(e) else s
+            for e, s in zip(table["estimate"], table["significance"], strict=True)]
+    return table[["outcome", "term"]].assign(paper=text)
