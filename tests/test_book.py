@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 PAGES = ["book/intro.html", "book/running_on_your_data.html", "book/youxi_itsa.html",
          "notebooks/youxi_itsa.html", "book/sanming_itsa.html", "notebooks/sanming_itsa.html",
          "notebooks/sanming_budget.html", "book/ccmc_did.html", "notebooks/ccmc_did.html",
+         "book/gz_capitation.html", "notebooks/gz_capitation.html",
          "book/glossary.html", "book/references.html",
          "notebooks/reproducibility.html"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -58,7 +59,7 @@ def test_site_needs_no_network(built_site):
 
 
 @pytest.mark.parametrize("page, minimum", [("book/youxi_itsa.html", 15), ("book/sanming_itsa.html", 15),
-                                           ("book/ccmc_did.html", 12)])
+                                           ("book/ccmc_did.html", 12), ("book/gz_capitation.html", 12)])
 def test_quoted_numbers_come_from_the_computation(built_site, page, minimum):
     """Every glue reference on a narrative page was filled in (none left as a raw role)."""
     text = (built_site / page).read_text(encoding="utf-8")

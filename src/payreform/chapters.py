@@ -97,7 +97,9 @@ class Chapter:
     study: str
     contract: str
     parameters: tuple[Parameter, ...]
-    check: Callable[[pd.DataFrame, Mapping[str, Any]], None] = field(repr=False)
+    check: Callable[[Any, Mapping[str, Any]], None] = field(repr=False)
+    check_reads_path: bool = False
+    """True if ``check`` takes the file path (large person-level files are scanned, not loaded)."""
 
     def defaults(self) -> dict[str, Any]:
         """Parameter names and default values (what the book uses)."""
@@ -423,6 +425,109 @@ def _check_panel(frame: pd.DataFrame, params: Mapping[str, Any]) -> None:
             )
 
 
+# ----------------------------------------------------------------------------- gz-capitation
+
+GZ_CONTRACT = """\
+Person-year outpatient settlement records, one row per person and year (never printed).
+- person_id, year, scheme (UEBHI / URRBHI, or 310 for employees), gender (1 male, 2 female),
+  age (0-120), ocsd (Class A disease codes separated by `;`, empty for none),
+  inpatient_prev_year (0/1), los (days, >= 0), fund_exp (RMB, >= 0); names remappable with
+  --set person_id_column=... etc.
+- both years of the weighting (base_year, target_year) present.
+- CSV (UTF-8 or GBK) or Parquet; large files are scanned with DuckDB, not loaded into memory.
+Tables built from the data suppress cells with fewer than min_cell_size persons."""
+
+GZ_COLUMN_PARAMETERS = {"person_id": "person_id", "year": "year", "scheme": "scheme", "gender": "gender",
+                        "age": "age", "ocsd": "ocsd", "inpatient_prev_year": "inpatient_prev_year", "los": "los",
+                        "fund_exp": "fund_exp"}
+
+GZ_PARAMETERS = (
+    Parameter("data", "str", None, "person-year file (CSV or Parquet); none = the synthetic city", optional=True),
+    Parameter("seed", "int", 20240101, "seed of the synthetic city"),
+    Parameter("output_dir", "str", "reports/gz-capitation", "folder for results.json and figures/"),
+    Parameter("scale", "float", 0.01, "synthetic city only: fraction of the full city (1 = about 18 million rows)"),
+    *(Parameter(f"{name}_column", "str", default, f"column holding {name}") for name, default in
+      GZ_COLUMN_PARAMETERS.items()),
+    Parameter("base_year", "int", 2023, "the earlier year of the weighting"),
+    Parameter("target_year", "int", 2024, "the year whose population is paid (and whose groups are clustered)"),
+    Parameter("groups", "str", "paper", "groupings used for the standards: paper (published) or clustered (ours)",
+              choices=("paper", "clustered")),
+    Parameter("weighting", "str", "unweighted", "clustering: bands weighted by persons or not",
+              choices=("unweighted", "persons")),
+    Parameter("k_age", "int", 3, "number of age groups"),
+    Parameter("k_disease", "list", ["UEBHI:4", "URRBHI:5"], "number of single-disease groups per scheme"),
+    Parameter("k_max", "int", 10, "largest k of the Calinski-Harabasz curve"),
+    Parameter("omega_step", "float", 0.1, "step of the weight grid from 0 to 1"),
+    Parameter("min_cell_size", "int", 10, "cells with fewer persons are suppressed in every table"),
+)
+
+
+def per_scheme(values: list[str] | None, parameter: str) -> dict[str, int]:
+    """Parse ``["UEBHI:4", "URRBHI:5"]`` into ``{"UEBHI": 4, "URRBHI": 5}``.
+
+    Examples
+    --------
+    >>> per_scheme(["UEBHI:4", "URRBHI:5"], "k_disease")
+    {'UEBHI': 4, 'URRBHI': 5}
+    """
+    parsed = {}
+    for item in values or []:
+        scheme, _, number = str(item).partition(":")
+        try:
+            parsed[scheme.strip()] = int(number)
+        except ValueError:
+            raise ParameterError(
+                f"parameter '{parameter}' has {item!r}; write SCHEME:NUMBER, for example UEBHI:4,URRBHI:5"
+            ) from None
+    return parsed
+
+
+def gz_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for :func:`payreform.capitation.analyse_capitation` from the parameters."""
+    step = float(params["omega_step"])
+    if not 0 < step <= 1:
+        raise ParameterError(f"parameter 'omega_step' is {step}; use a step between 0 and 1, for example 0.1")
+    count = int(round(1 / step))
+    settings = {
+        "columns": {name: params[f"{name}_column"] for name in GZ_COLUMN_PARAMETERS},
+        "years": (int(params["base_year"]), int(params["target_year"])),
+        "weighting": params["weighting"], "k_age": int(params["k_age"]),
+        "k_disease": per_scheme(params["k_disease"], "k_disease"), "k_max": int(params["k_max"]),
+        "omegas": [round(i / count, 10) for i in range(count + 1)], "min_cell_size": int(params["min_cell_size"]),
+    }
+    if params["groups"] == "paper":
+        from payreform.synth import gz
+
+        settings["age_groups"], settings["disease_groups"] = gz.published_groupings()
+    return settings
+
+
+def person_year_source(data: str | Path | None, seed: int, scale: float) -> tuple[Any, dict[str, Any]]:
+    """The GZ chapter's data: the synthetic city in memory, or the path of the file (scanned later).
+
+    Returns the source and the ``data`` block of ``results.json``; a file is never loaded whole.
+    """
+    if data is None:
+        from payreform import synth
+
+        frame = synth.generate("gz", seed=seed, scale=scale)
+        return frame, {"source": "synthetic", "study": "gz", "seed": seed, "scale": scale, "rows": len(frame),
+                       "sha256": frame_sha256(frame)}
+    from payreform.io import file_sha256
+
+    path = Path(data)
+    if not path.exists():
+        raise ParameterError(f"data file '{path}' does not exist; check the path given to --data")
+    return str(path.resolve()), {"source": str(path.resolve()), "sha256": file_sha256(path)}
+
+
+def _check_person_years(path: Any, params: Mapping[str, Any]) -> None:
+    from payreform.capitation import validate_person_years
+
+    settings = gz_settings(params)
+    validate_person_years(path, columns=settings["columns"], years=settings["years"])
+
+
 CHAPTERS: dict[str, Chapter] = {
     "youxi-itsa": Chapter(
         name="youxi-itsa",
@@ -450,6 +555,16 @@ CHAPTERS: dict[str, Chapter] = {
         contract=CCMC_CONTRACT,
         parameters=CCMC_PARAMETERS,
         check=_check_panel,
+    ),
+    "gz-capitation": Chapter(
+        name="gz-capitation",
+        title="GZ: risk-adjusted outpatient capitation, from settlement records to payment standards",
+        notebook="gz_capitation.py",
+        study="gz",
+        contract=GZ_CONTRACT,
+        parameters=GZ_PARAMETERS,
+        check=_check_person_years,
+        check_reads_path=True,
     ),
 }
 

@@ -61,28 +61,36 @@ def chapters_command(name: str | None) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="file to write (.csv or .parquet)")
 @click.option("--seed", type=int, default=None, help="random seed (default: the book's)")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="fraction of the full population (person-level studies)")
+@click.option("--scale", type=float, default=None,
+              help="fraction of the full population (person-level studies; gz: 1 = about 18 million rows)")
 @click.option("--overwrite", is_flag=True, help="replace FILE if it exists")
-def synth_command(study: str, out: Path, seed: int | None, scale: float, overwrite: bool) -> None:
-    """Write the synthetic data set of STUDY (youxi, ...) to FILE."""
+def synth_command(study: str, out: Path, seed: int | None, scale: float | None, overwrite: bool) -> None:
+    """Write the synthetic data set of STUDY (youxi, sanming, ccmc, gz) to FILE."""
+    from tqdm import tqdm
+
     from payreform import synth
 
-    suffix = out.suffix.lower()
-    if suffix not in {".csv", ".parquet"}:
+    if out.suffix.lower() not in {".csv", ".parquet"}:
         _fail(f"--out {out}: use a .csv or .parquet file name")
     if out.exists() and not overwrite:
         _fail(f"--out {out} exists; pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bar = None
+
+    def progress(step: str, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=f"writing {study}", unit="row", unit_scale=True, file=sys.stderr)
+        bar.update(done - bar.n)
+
     try:
-        frame = synth.generate(study, seed=seed, scale=scale)
+        rows = synth.write(study, out, seed=seed, scale=scale, progress=progress)
     except PayreformError as exc:
         _fail(str(exc))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        frame.to_parquet(out, index=False)
-    click.echo(f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out}")
+    finally:
+        if bar is not None:
+            bar.close()
+    click.echo(f"wrote {rows:,} rows to {out}")
 
 
 @main.command("run")

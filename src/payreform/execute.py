@@ -55,6 +55,12 @@ def check_inputs(chapter: Chapter, data: str | Path, settings: Mapping[str, Any]
     """Read and check the data and parameters without executing anything; return the parameters."""
     data = Path(data)
     parameters = chapter.defaults() | dict(settings)
+    if chapter.check_reads_path:
+        if not data.exists():
+            raise ParameterError(f"data file '{data}' does not exist; check the path given to --data")
+        _check_output_folder(data, Path(out))
+        chapter.check(str(data), parameters)
+        return parameters
     table = read_table(data)
     _check_output_folder(data, Path(out))
     chapter.check(table.frame, parameters)
