@@ -198,6 +198,11 @@ for row in analysis.standards.fit.itertuples():
     glue(f"gz_r2_{row.scheme}_{row.year}", float(row.r_squared), display=False)
 
 # %%
+grid = analysis.standards.standards_table()
+hidden = int(grid["suppressed"].sum())
+display(Markdown(f"Of the {len(grid):,} cells of the standards tables, {hidden:,} hold fewer than "
+                 f"{min_cell_size} persons: their person counts and observed means are suppressed in every "
+                 "table and in `results.json` (the standard itself, a sum of coefficients, is still given)."))
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
 for ax, scheme in zip(axes, capitation.SCHEMES, strict=True):
     plots.standards_heatmap(analysis.standards, scheme, target_year, ax=ax)
