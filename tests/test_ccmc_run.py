@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from helpers import assert_registry_matches_notebook, execute_notebook, sha
+from helpers import execute_notebook, sha
 
 from payreform import report
 from payreform.cli import main
@@ -18,9 +18,6 @@ from payreform.synth import ccmc
 
 pytestmark = pytest.mark.slow
 
-
-def test_registry_matches_the_notebook_parameters(tmp_path):
-    assert_registry_matches_notebook(tmp_path, "ccmc-did")
 
 
 @pytest.fixture(scope="module")

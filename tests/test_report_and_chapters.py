@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import assert_registry_matches_notebook
 
 from payreform import chapters, report
 from payreform.errors import ParameterError
@@ -86,3 +87,9 @@ def test_load_data_synthetic_and_file(tmp_path):
     frame.to_csv(path, index=False)
     again, info = chapters.load_data(path, "youxi", seed=0)
     assert info["rows"] == 46 and info["encoding"] == "utf-8" and again.shape == frame.shape
+
+
+@pytest.mark.parametrize("chapter", sorted(chapters.CHAPTERS))
+def test_registry_matches_the_notebook_parameters(tmp_path, chapter):
+    """`payreform run` parses exactly the parameters of the notebook's tagged cell, same order and defaults."""
+    assert_registry_matches_notebook(tmp_path, chapter)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import assert_registry_matches_notebook, execute_notebook, sha
+from helpers import execute_notebook, sha
 
 from payreform import report
 from payreform.contracts import validate_time_series
@@ -23,9 +23,6 @@ from payreform.synth import youxi
 
 pytestmark = pytest.mark.slow
 
-
-def test_registry_matches_the_notebook_parameters(tmp_path):
-    assert_registry_matches_notebook(tmp_path, "youxi-itsa")
 
 
 @pytest.fixture(scope="module")
