@@ -220,15 +220,9 @@ for outcome, values in breakdowns.items():
 # %%
 fig, axes = plt.subplots(1, len(honest_outcomes), figsize=(5.5 * len(honest_outcomes), 3.4), squeeze=False)
 for ax, outcome in zip(axes.flat, honest_outcomes, strict=True):
-    part = honest[(honest["outcome"] == outcome) & (honest["restriction"] == "relative_magnitude")]
-    ax.errorbar(part["bound"], (part["ci_low"] + part["ci_high"]) / 2,
-                yerr=(part["ci_high"] - part["ci_low"]) / 2, fmt="none", capsize=4, color=plots.COLORS["post"])
-    ax.axhline(0, color="black", lw=0.8)
-    ax.axvline(breakdowns[outcome]["relative_magnitude"], color=plots.COLORS["intervention"], ls=":",
-               label="breakdown value")
-    ax.set_xlabel("M̄ (post-reform deviation relative to the largest pre-reform one)")
-    ax.set_title(f"{labels.get(outcome, outcome)}: {honest_term}", fontsize=9)
-    ax.legend(fontsize=8)
+    plots.honest_did_figure(honest[(honest["outcome"] == outcome) & (honest["restriction"] == "relative_magnitude")],
+                            breakdowns[outcome]["relative_magnitude"], f"{labels.get(outcome, outcome)}: {honest_term}",
+                            ax=ax)
 fig.tight_layout()
 plots.save(fig, output_dir, "honest_did")
 plt.show()
@@ -266,18 +260,7 @@ if staggered_truth is not None:
     side = side.merge(staggered_truth[staggered_truth["outcome"] == stagger_outcome][["term", "value"]]
                       .rename(columns={"value": "truth"}), on="term", how="left")
 display(side.style.format(precision=2).hide(axis="index"))
-fig, ax = plt.subplots(figsize=(7.5, 3.8))
-ax.errorbar(side["event_time"] - 0.08, side["twfe_estimate"], yerr=1.96 * side["twfe_std_error"], fmt="o", capsize=3,
-            label="two-way fixed effects")
-ax.errorbar(side["event_time"] + 0.08, side["cs_estimate"], yerr=1.96 * side["cs_std_error"], fmt="s", capsize=3,
-            label="Callaway-Sant'Anna (never treated)")
-if "truth" in side:
-    ax.plot(side["event_time"], side["truth"], "kD", mfc="none", label="planted truth")
-ax.axhline(0, color="black", lw=0.8)
-ax.axvline(-0.5, color=plots.COLORS["intervention"], ls=":")
-ax.set_xlabel("years since adoption")
-ax.set_title(f"Staggered adoption: {labels.get(stagger_outcome, stagger_outcome)}", fontsize=10)
-ax.legend(fontsize=8)
+fig = plots.staggered_figure(side, f"Staggered adoption: {labels.get(stagger_outcome, stagger_outcome)}")
 plots.save(fig, output_dir, "staggered")
 plt.show()
 if staggered_truth is not None:

@@ -251,19 +251,7 @@ if synthetic:
 # %%
 ratios = analysis.predictive_ratios.table()
 blend = ratios[(ratios["omega"] == 1.0) & (ratios["year"] == target_year)]
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-for ax, dimension, title in zip(axes, ("age_band", "disease", "expenditure_decile"),
-                                ("by age band", "by single disease", "by decile of own expenditure"), strict=True):
-    part = blend[(blend["dimension"] == dimension) & ~blend["suppressed"]]
-    for scheme, rows in part.groupby("scheme", sort=False):
-        ax.plot(range(len(rows)), rows["ratio"], "o-", ms=3, label=scheme)
-        if dimension != "disease":
-            ax.set_xticks(range(len(rows)), rows["level"], rotation=90, fontsize=7)
-    ax.axhline(1, color="black", lw=0.8)
-    ax.set_title(f"Predictive ratio {title}", fontsize=9)
-    ax.set_yscale("log")
-axes[0].legend(fontsize=8)
-fig.tight_layout()
+fig = plots.predictive_ratio_figure(blend)
 plots.save(fig, output_dir, "predictive_ratios")
 plt.show()
 deciles = blend[(blend["dimension"] == "expenditure_decile") & (blend["scheme"] == "UEBHI")]

@@ -439,6 +439,70 @@ def savings_figure(simulation, ax: Axes | None = None, published: pd.DataFrame |
     return fig
 
 
+def honest_did_figure(intervals: pd.DataFrame, breakdown: float, title: str = "", ax: Axes | None = None) -> Figure:
+    """Robust confidence sets against the bound M̄, with the breakdown value marked.
+
+    ``intervals``: the relative-magnitude rows of :meth:`payreform.did.HonestDiDResult.table`
+    (columns ``bound``, ``ci_low``, ``ci_high``).
+    """
+    fig, ax = _axes(ax, (5.5, 3.4))
+    centre = (intervals["ci_low"] + intervals["ci_high"]) / 2
+    ax.errorbar(intervals["bound"], centre, yerr=(intervals["ci_high"] - intervals["ci_low"]) / 2, fmt="none",
+                capsize=4, color=COLORS["post"], label="robust 95% confidence set")
+    ax.axhline(0, color="black", lw=0.8)
+    if np.isfinite(breakdown):
+        ax.axvline(breakdown, color=COLORS["intervention"], ls=":", label=f"breakdown value {breakdown:.2f}")
+    ax.set_xlabel("M̄ (post-reform deviation relative to the largest pre-reform one)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def staggered_figure(comparison: pd.DataFrame, title: str = "", ax: Axes | None = None) -> Figure:
+    """Two-way fixed effects against Callaway-Sant'Anna by years since adoption (95% intervals).
+
+    ``comparison``: :func:`payreform.did.twfe_vs_callaway_santanna` output, optionally with a
+    ``truth`` column.
+    """
+    fig, ax = _axes(ax, (7.5, 3.8))
+    x = comparison["event_time"].to_numpy(dtype=float)
+    ax.errorbar(x - 0.08, comparison["twfe_estimate"], yerr=1.96 * comparison["twfe_std_error"], fmt="o", capsize=3,
+                label="two-way fixed effects")
+    ax.errorbar(x + 0.08, comparison["cs_estimate"], yerr=1.96 * comparison["cs_std_error"], fmt="s", capsize=3,
+                label="Callaway-Sant'Anna (never treated)")
+    if "truth" in comparison:
+        ax.plot(x, comparison["truth"], "kD", mfc="none", label="planted truth")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(-0.5, color=COLORS["intervention"], ls=":")
+    ax.set_xlabel("years since adoption")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def predictive_ratio_figure(ratios: pd.DataFrame, dimensions: dict[str, str] | None = None) -> Figure:
+    """Predictive ratios (actual / payment) on a log scale, one panel per dimension, one line per scheme.
+
+    ``ratios``: rows of :meth:`payreform.capitation.PredictiveRatios.table` for one set of
+    standards and year; suppressed rows are left out.
+    """
+    dimensions = dimensions or {"age_band": "by age band", "disease": "by single disease",
+                                "expenditure_decile": "by decile of own expenditure"}
+    fig, axes = plt.subplots(1, len(dimensions), figsize=(4.4 * len(dimensions), 3.6), squeeze=False)
+    for ax, (dimension, title) in zip(axes.flat, dimensions.items(), strict=True):
+        part = ratios[(ratios["dimension"] == dimension) & ~ratios["suppressed"].astype(bool)]
+        for scheme, rows in part.groupby("scheme", sort=False):
+            ax.plot(range(len(rows)), rows["ratio"], "o-", ms=3, label=scheme)
+            if dimension != "disease":
+                ax.set_xticks(range(len(rows)), rows["level"], rotation=90, fontsize=7)
+        ax.axhline(1, color="black", lw=0.8)
+        ax.set_title(f"Predictive ratio {title}", fontsize=9)
+        ax.set_yscale("log")
+    axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: Figure, directory: str | Path, name: str) -> str:
     """Save ``fig`` as ``directory/figures/name.png`` and return the path."""
     folder = Path(directory) / "figures"
