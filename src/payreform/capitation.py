@@ -882,6 +882,15 @@ def _canonical_atoms(raw: pd.DataFrame, schemes: dict[str, str], genders: dict[s
     return frame.reset_index(drop=True)
 
 
+def _schemes_in(frame: pd.DataFrame) -> tuple[str, ...]:
+    present = set(pd.unique(frame["scheme"]))
+    return tuple(s for s in SCHEMES if s in present)
+
+
+def _years_in(frame: pd.DataFrame) -> tuple[int, ...]:
+    return tuple(sorted(int(y) for y in frame["year"].unique()))
+
+
 @dataclass(frozen=True, eq=False)
 class CellStatistics:
     """Exact sufficient statistics of the person-year data, one row per *atom*.
@@ -923,13 +932,12 @@ class CellStatistics:
     @property
     def schemes(self) -> tuple[str, ...]:
         """Schemes present, in :data:`SCHEMES` order."""
-        present = set(pd.unique(self.atoms["scheme"]))
-        return tuple(s for s in SCHEMES if s in present)
+        return _schemes_in(self.atoms)
 
     @property
     def years(self) -> tuple[int, ...]:
         """Years present."""
-        return tuple(sorted(int(y) for y in self.atoms["year"].unique()))
+        return _years_in(self.atoms)
 
     def table(self, min_cell_size: int = MIN_CELL_SIZE) -> pd.DataFrame:
         """Persons and per-capita expenditure by scheme, year, gender, age band, number of
@@ -1052,7 +1060,6 @@ def _cells_of(data: Any, **options: Any) -> CellStatistics:
 
 # ----------------------------------------------------------------------------- OLS from moments
 
-TABLE_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -1834,12 +1841,13 @@ class PaymentStandards:
 
     @property
     def schemes(self) -> tuple[str, ...]:
-        present = set(pd.unique(self.fit["scheme"]))
-        return tuple(s for s in SCHEMES if s in present)
+        """Schemes present, in :data:`SCHEMES` order."""
+        return _schemes_in(self.fit)
 
     @property
     def years(self) -> tuple[int, ...]:
-        return tuple(sorted(int(y) for y in self.fit["year"].unique()))
+        """Years present."""
+        return _years_in(self.fit)
 
     def n_groups(self, scheme: str) -> tuple[int, int]:
         """(age groups, single-disease groups) of ``scheme``."""

@@ -71,7 +71,7 @@ from scipy import linalg, optimize, stats
 
 from payreform.contracts import PanelData, validate_panel
 from payreform.errors import ContractError, ParameterError, check_choice
-from payreform.itsa import TABLE_COLUMNS, LinearCombination
+from payreform.inference import TABLE_COLUMNS, LinearCombination, linear_combination
 
 __all__ = [
     "BalanceTable",
@@ -189,18 +189,10 @@ class EventStudyResult:
         --------
         >>> result.combination({"did2021": 0.5, "did2022": 0.5}, "average_post")  # doctest: +SKIP
         """
-        unknown = set(weights) - set(self.params.index)
-        if unknown:
-            raise ParameterError(
-                f"term(s) {sorted(unknown)} are not in this model; its terms are {', '.join(self.params.index)}"
-            )
-        w = np.array([weights.get(t, 0.0) for t in self.params.index], dtype=float)
-        variance = float(w @ self.cov.to_numpy() @ w)
-        return LinearCombination(name, float(w @ self.params.to_numpy()), math.sqrt(max(variance, 0.0)),
-                                 self.df_resid)
+        return linear_combination(self.params, self.cov, weights, name, self.df_resid)
 
     def term(self, name: str) -> LinearCombination:
-        """One coefficient as a :class:`~payreform.itsa.LinearCombination`."""
+        """One coefficient as a :class:`~payreform.inference.LinearCombination`."""
         return self.combination({name: 1.0}, name)
 
     def table(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -474,7 +466,7 @@ class PretrendTest:
     p_value
         Upper tail of F(df1, df2) at :attr:`statistic`.
     individual
-        One :class:`~payreform.itsa.LinearCombination` per term (t tests with df2 df).
+        One :class:`~payreform.inference.LinearCombination` per term (t tests with df2 df).
     """
 
     terms: tuple[str, ...]

@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 from statsmodels.stats.diagnostic import acorr_breusch_godfrey
 from statsmodels.stats.stattools import durbin_watson
 
 from payreform.errors import ContractError, ParameterError, check_choice
+from payreform.inference import TABLE_COLUMNS, LinearCombination, linear_combination
 from payreform.periods import PERIODS_PER_YEAR, frequency_of, parse_period, season_of
 
 CODINGS = ("zero_at_intervention", "one_at_intervention", "time_times_post")
@@ -59,7 +59,6 @@ TERM_LABELS = {
     "post_slope": "post-intervention slope (beta1 + beta3)",
 }
 
-TABLE_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
 
 
 def newey_west_lags(n_obs: int) -> int:
@@ -140,37 +139,6 @@ def season_indicators(index: pd.PeriodIndex) -> pd.DataFrame:
 def _season_row(period: pd.Period, columns: list[str]) -> np.ndarray:
     season = period.month if frequency_of(pd.PeriodIndex([period])) == "M" else period.quarter
     return np.array([1.0 if c.endswith(f"_{season}") else 0.0 for c in columns])
-
-
-@dataclass(frozen=True)
-class LinearCombination:
-    """A linear combination of coefficients with its standard error and t-based interval."""
-
-    name: str
-    estimate: float
-    std_error: float
-    df: float
-
-    @property
-    def statistic(self) -> float:
-        """t statistic (estimate / standard error)."""
-        return self.estimate / self.std_error if self.std_error > 0 else float("nan")
-
-    @property
-    def p_value(self) -> float:
-        """Two-sided p-value from the t distribution with ``df`` degrees of freedom."""
-        return float(2 * stats.t.sf(abs(self.statistic), self.df))
-
-    def interval(self, alpha: float = 0.05) -> tuple[float, float]:
-        """``(low, high)`` 1 - alpha confidence interval."""
-        q = stats.t.ppf(1 - alpha / 2, self.df)
-        return self.estimate - q * self.std_error, self.estimate + q * self.std_error
-
-    def row(self, alpha: float = 0.05) -> dict:
-        """One row of a results table."""
-        low, high = self.interval(alpha)
-        return {"term": self.name, "estimate": self.estimate, "std_error": self.std_error,
-                "statistic": self.statistic, "p_value": self.p_value, "ci_low": low, "ci_high": high}
 
 
 @dataclass(frozen=True)
@@ -320,13 +288,7 @@ class ITSAResult:
         --------
         >>> result.combination({"beta1": 1, "beta3": 1}, "post_slope")  # doctest: +SKIP
         """
-        w = np.array([weights.get(t, 0.0) for t in self.params.index], dtype=float)
-        unknown = set(weights) - set(self.params.index)
-        if unknown:
-            raise ParameterError(f"term(s) {sorted(unknown)} are not in this model ({list(self.params.index)})")
-        estimate = float(w @ self.params.to_numpy())
-        variance = float(w @ self.cov.to_numpy() @ w)
-        return LinearCombination(name, estimate, math.sqrt(max(variance, 0.0)), self.df_resid)
+        return linear_combination(self.params, self.cov, weights, name, self.df_resid)
 
     def term(self, name: str) -> LinearCombination:
         """One coefficient as a :class:`LinearCombination`."""
@@ -688,14 +650,10 @@ class PoissonITSAResult:
     def table(self, alpha: float = 0.05) -> pd.DataFrame:
         """One row per coefficient (log scale) with the rate ratio and its interval."""
         names = list(self.params.index)
-        se = np.sqrt(np.diag(self.cov.to_numpy()))
-        rows = [LinearCombination(n, float(self.params[n]), float(s), self.df_resid).row(alpha)
-                for n, s in zip(names, se, strict=True)]
+        rows = [linear_combination(self.params, self.cov, {n: 1.0}, n, self.df_resid).row(alpha) for n in names]
         if "beta3" in names:
-            w = np.array([1.0 if n in ("beta1", "beta3") else 0.0 for n in names])
-            var = float(w @ self.cov.to_numpy() @ w)
-            rows.append(LinearCombination("post_slope", float(w @ self.params.to_numpy()),
-                                          math.sqrt(var), self.df_resid).row(alpha))
+            rows.append(linear_combination(self.params, self.cov, {"beta1": 1.0, "beta3": 1.0}, "post_slope",
+                                           self.df_resid).row(alpha))
         frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
         frame["rate_ratio"] = np.exp(frame["estimate"])
         frame["rr_ci_low"] = np.exp(frame["ci_low"])
@@ -1099,9 +1057,7 @@ class ComparativeITSAResult:
 
     def combination(self, weights: dict[str, float], name: str) -> LinearCombination:
         """Estimate and standard error of a linear combination of the coefficients."""
-        w = np.array([weights.get(t, 0.0) for t in self.params.index])
-        return LinearCombination(name, float(w @ self.params.to_numpy()),
-                                 math.sqrt(max(float(w @ self.cov.to_numpy() @ w), 0.0)), self.df_resid)
+        return linear_combination(self.params, self.cov, weights, name, self.df_resid)
 
     def difference_in_jump(self) -> LinearCombination:
         """Difference between the two series' jumps at the intervention period (beta6 under zero coding)."""
