@@ -39,3 +39,23 @@ def assert_registry_matches_notebook(tmp_path: Path, chapter: str) -> None:
 def sha(path: Path) -> str:
     """SHA-256 of a file (to check that an input file is untouched)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_refused(chapter: str, data: Path, out: Path, settings: list[str], message: str) -> None:
+    """`payreform run CHAPTER` refuses ``data``: exit status 2, one line ``error: ...`` matching
+    ``message`` (a regular expression), no traceback, the input unchanged and nothing written."""
+    import re
+
+    from click.testing import CliRunner
+
+    from payreform.cli import main
+
+    before = sha(data)
+    result = CliRunner().invoke(main, ["run", chapter, "--data", str(data), "--out", str(out), *settings])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert re.search(message, lines[0]), lines[0]
+    assert "Traceback" not in result.output
+    assert sha(data) == before
+    assert not out.exists()

@@ -6,18 +6,13 @@ folder, and an input file that is byte-for-byte unchanged. Full runs are in test
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import assert_refused, sha
 
 from payreform.cli import main
 from payreform.synth import youxi
-
-
-def sha(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture()
@@ -127,16 +122,7 @@ def test_bad_input_is_refused_before_anything_runs(runner, good_csv, tmp_path, e
         frame = _edit(pd.read_csv(good_csv, dtype={"month": str}), edit)
         path = good_csv.with_name(f"{edit}.csv")
         frame.to_csv(path, index=False)
-    before = sha(path)
-    out = tmp_path / "out"
-    result = runner.invoke(main, ["run", "youxi-itsa", "--data", str(path), "--out", str(out), *settings])
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-    assert pd.Series(lines[0]).str.contains(message, regex=True).item(), lines[0]
-    assert "Traceback" not in result.output
-    assert sha(path) == before
-    assert not out.exists()
+    assert_refused("youxi-itsa", path, tmp_path / "out", settings, message)
 
 
 @pytest.mark.parametrize("content, message", [
