@@ -93,3 +93,12 @@ def test_load_data_synthetic_and_file(tmp_path):
 def test_registry_matches_the_notebook_parameters(tmp_path, chapter):
     """`payreform run` parses exactly the parameters of the notebook's tagged cell, same order and defaults."""
     assert_registry_matches_notebook(tmp_path, chapter)
+
+
+def test_published_catalog_cites_every_table():
+    from payreform import published
+
+    catalog = published.catalog()
+    assert set(catalog["table"]) == set(published.available())
+    assert catalog["source"].str.len().gt(40).all()  # every file starts with its "# source:" line
+    assert published.load("sanming_table2_fund").attrs["source"].startswith("Lin K")

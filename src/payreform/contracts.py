@@ -365,11 +365,6 @@ class GroupedTimeSeriesData:
         """``"M"``, ``"Q"`` or ``"Y"``."""
         return next(iter(self.series.values())).frequency
 
-    def long(self) -> pd.DataFrame:
-        """All groups stacked: PeriodIndex ``period``, the group column, the outcomes."""
-        parts = [ts.frame.assign(**{self.group_column: name}) for name, ts in self.series.items()]
-        return pd.concat(parts)
-
     def with_total(self, name: str = "overall") -> GroupedTimeSeriesData:
         """A copy with one more series: the sum of all groups, period by period.
 
