@@ -94,7 +94,7 @@ def test_file_errors(tmp_path):
         read_table(write(tmp_path / "empty.csv", "   \n"))
     with pytest.raises(ContractError, match="header but no data rows"):
         read_table(write(tmp_path / "header.csv", "month,visits\n"))
-    with pytest.raises(ParameterError, match="Excel workbook"):
+    with pytest.raises(ContractError, match="not a readable Excel workbook"):
         read_table(write(tmp_path / "book.xlsx", "x"))
     with pytest.raises(ContractError, match="neither UTF-8 nor GBK"):
         (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81\x00\xfe\xff" * 20)

@@ -1,0 +1,77 @@
+"""The reading rules every reader of the package shares (pandas and DuckDB alike).
+
+One place decides what counts as a missing value, how thousands separators are written, which
+text encodings are tried and which delimiters are considered, so that a file reads the same in
+every chapter whatever engine scans it.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from payreform.errors import ContractError
+
+MISSING_MARKERS = ("", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", ".", "-", "—")
+"""Cell values read as missing (``.`` is Stata's missing value, ``-``/``—`` common in Excel)."""
+
+THOUSANDS_PATTERN = r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"
+"""A number written with thousands separators (``1,234`` or ``-12,345.6``)."""
+
+THOUSANDS = re.compile(THOUSANDS_PATTERN)
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+"""Encodings tried in order: UTF-8 (with or without byte-order mark), then GBK/GB18030."""
+
+DELIMITERS = ",;\t|"
+"""Field separators considered when sniffing a text file."""
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
+
+
+def encoding_name(python_codec: str) -> str:
+    """The name reported for a codec: ``utf-8`` or ``gbk``.
+
+    Examples
+    --------
+    >>> encoding_name("utf-8-sig"), encoding_name("gb18030")
+    ('utf-8', 'gbk')
+    """
+    return "utf-8" if python_codec.startswith("utf-8") else "gbk"
+
+
+def decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """Decode a text file's bytes with the first encoding that fits; return (text, encoding name).
+
+    Examples
+    --------
+    >>> decode("月份,门诊".encode("gbk"), Path("x.csv"))
+    ('月份,门诊', 'gbk')
+    """
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding), encoding_name(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ContractError(f"file '{path.name}' is neither UTF-8 nor GBK text; save it again as 'CSV UTF-8'")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The field separator of a text table (comma, semicolon, tab or bar).
+
+    Examples
+    --------
+    >>> sniff_delimiter("month;visits\\n2016-01;5\\n")
+    ';'
+    """
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        header = text.splitlines()[0] if text else ""
+        counts = {d: header.count(d) for d in DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] > 0 else ","
