@@ -1,0 +1,43 @@
+"""The chapters an analyst can run on their own data, one runner module per chapter.
+
+Each runner (``youxi_itsa``, ``sanming_itsa``, ``sanming_budget``, ``ccmc_did``,
+``gz_capitation``) defines its parameters, data contract, ``prepare`` and ``run`` and registers
+a :class:`~payreform.chapters.base.Chapter` here. ``payreform chapters`` lists them.
+"""
+
+from __future__ import annotations
+
+from payreform.chapters import _legacy
+from payreform.chapters._legacy import (  # noqa: F401 - used by the notebooks not yet on runners
+    did_outcomes,
+    did_panel,
+    did_settings,
+    grouped_series,
+    gz_settings,
+    itsa_analysis_settings,
+    load_data,
+    per_scheme,
+    person_year_source,
+    resolve_itsa_settings,
+)
+from payreform.chapters.base import Chapter, Parameter, PreparedInput, Settings
+from payreform.errors import ParameterError, closest
+
+CHAPTERS: dict[str, object] = dict(_legacy.CHAPTERS)
+"""Chapter name -> chapter (runner chapters replace the legacy entries as they are converted)."""
+
+
+def register(chapter: Chapter) -> Chapter:
+    """Add a runner's chapter to :data:`CHAPTERS` (called by each runner module)."""
+    CHAPTERS[chapter.name] = chapter
+    return chapter
+
+
+def get(name: str):
+    """The chapter called ``name``; unknown names raise :class:`ParameterError` with a suggestion."""
+    if name not in CHAPTERS:
+        raise ParameterError(f"no chapter '{name}'{closest(name, CHAPTERS)}; available: {', '.join(CHAPTERS)}")
+    return CHAPTERS[name]
+
+
+__all__ = ["CHAPTERS", "Chapter", "Parameter", "PreparedInput", "Settings", "get", "register"]

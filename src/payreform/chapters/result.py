@@ -1,0 +1,122 @@
+"""The result of a chapter run: one object with the estimates, diagnostics, tables, figures and text.
+
+Every chapter runner's ``run`` returns a subclass of :class:`ChapterResult`. The notebook shows
+its tables and figures and glues its values; ``payreform run`` and the tests call
+:meth:`ChapterResult.write`, which writes ``results.json``, ``tables/*.csv`` and
+``figures/*.png``. Nothing here prints or changes global state.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from payreform.chapters.base import PreparedInput
+from payreform.report import write_results
+
+
+@dataclass(frozen=True, eq=False)
+class ChapterResult(ABC):
+    """Base class of the chapter results.
+
+    Subclasses implement :meth:`estimates`, :meth:`diagnostics`, :meth:`figure` (for each name in
+    :meth:`figure_names`) and usually :meth:`tables`, :meth:`summary`, :meth:`warnings` and
+    :meth:`glue_values`.
+    """
+
+    prepared: PreparedInput = field(repr=False)
+
+    chapter: ClassVar[str] = ""
+
+    # ------------------------------------------------------------------ what subclasses provide
+
+    @abstractmethod
+    def estimates(self) -> pd.DataFrame:
+        """Tidy estimates: model, outcome, term, estimate, std_error, p_value, ci_low, ci_high, n_obs."""
+
+    @abstractmethod
+    def diagnostics(self) -> dict:
+        """The ``diagnostics`` block of ``results.json``."""
+
+    def figure_names(self) -> tuple[str, ...]:
+        """Names of the figures this result can draw (``figures/<name>.png``)."""
+        return ()
+
+    def figure(self, name: str) -> Figure:
+        """Draw one figure (a new Matplotlib figure; the caller closes or shows it)."""
+        raise KeyError(f"no figure '{name}'; available: {', '.join(self.figure_names())}")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Named result tables (``tables/<name>.csv``; later sheets of ``tables.xlsx``)."""
+        return {"estimates": self.estimates()}
+
+    def summary(self) -> str:
+        """A few plain sentences, chosen and filled in from the numbers (Markdown)."""
+        return ""
+
+    def warnings(self) -> list[str]:
+        """Warnings a reader must see (failed pre-trends, remaining autocorrelation, small cells...)."""
+        return []
+
+    def glue_values(self) -> dict[str, Any]:
+        """Values the book page glues into its prose (name -> number or text)."""
+        return {}
+
+    # ------------------------------------------------------------------ shared
+
+    @property
+    def settings(self):
+        """The settings of the run (see :class:`payreform.chapters.base.Settings`)."""
+        return self.prepared.settings
+
+    @property
+    def book_data(self) -> bool:
+        """True when the run uses the book's synthetic data."""
+        return self.prepared.book_data
+
+    def settings_table(self) -> pd.DataFrame:
+        """Parameter, value and source (default, set, from the data) of every setting."""
+        return self.prepared.settings.table()
+
+    def results_document(self) -> dict[str, Any]:
+        """Everything ``results.json`` holds besides the schema version (for tests and exports)."""
+        return {"chapter": self.chapter, "parameters": self.settings.values(), "data": self.prepared.data,
+                "estimates": self.estimates(), "diagnostics": self.diagnostics()}
+
+    def write(self, directory: str | Path, *, figures: bool = True) -> Path:
+        """Write ``results.json``, ``tables/*.csv`` and (if ``figures``) ``figures/*.png``.
+
+        Returns the path of ``results.json``.
+        """
+        import matplotlib.pyplot as plt
+
+        from payreform.plots import save
+
+        directory = Path(directory)
+        diagnostics = dict(self.diagnostics())
+        diagnostics.setdefault("derived_settings", list(self.settings.derived()))
+        diagnostics.setdefault("summary", self.summary())
+        diagnostics.setdefault("warnings", self.warnings())
+        path = write_results(directory, chapter=self.chapter, parameters=self._parameters(),
+                             data=self.prepared.data, estimates=self.estimates(), diagnostics=diagnostics)
+        tables = directory / "tables"
+        tables.mkdir(exist_ok=True)
+        for name, table in self.tables().items():
+            table.to_csv(tables / f"{name}.csv", index=False)
+        if figures:
+            for name in self.figure_names():
+                fig = self.figure(name)
+                save(fig, directory, name)
+                plt.close(fig)
+        return path
+
+    def _parameters(self) -> Mapping[str, Any]:
+        values = self.settings.values()
+        values.pop("prepared_input", None)
+        return values

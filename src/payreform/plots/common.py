@@ -1,0 +1,93 @@
+"""Shared figure styles, so every chapter's figures look alike.
+
+Functions draw on a Matplotlib ``Axes`` (created if not given) and return the figure; they do
+not call ``plt.show()`` or change global settings. Notebooks call :func:`set_theme` once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+COLORS = {
+    "observed": "#8c8c8c",
+    "adjusted": "#1f4e79",
+    "pre": "#1f77b4",
+    "post": "#d62728",
+    "counterfactual": "#555555",
+    "intervention": "#2ca02c",
+    "band": "#d62728",
+}
+FIGSIZE = (7.5, 4.0)
+
+
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
+             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Droid Sans Fallback",
+             "Arial Unicode MS")
+"""Fonts with Chinese characters, in order of preference (Linux, Windows, macOS)."""
+
+
+def chinese_font() -> str | None:
+    """The first installed font of :data:`CJK_FONTS`, or None."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def set_theme() -> None:
+    """Apply the handbook's figure theme (seaborn ``whitegrid``, readable sizes).
+
+    Chinese column names in titles and labels need a font with Chinese characters: the first
+    installed font of :data:`CJK_FONTS` is added as a fallback. Without one, such characters
+    show as boxes (install for example Debian's ``fonts-noto-cjk``) and the per-glyph warnings
+    are silenced so that they do not flood the report.
+    """
+    import logging
+    import warnings
+
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight",
+                         "axes.titleweight": "bold", "axes.titlesize": 11})
+    cjk = chinese_font()
+    if cjk is not None:
+        plt.rcParams["font.family"] = ["DejaVu Sans", cjk]  # per-glyph fallback to the CJK font
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # no bold CJK weight: fine
+    else:
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def _x(periods: pd.PeriodIndex) -> np.ndarray:
+    return periods.to_timestamp(how="start").to_numpy()
+
+
+def _grid(n: int, width: float = 11.5, height: float = 3.3) -> tuple[Figure, np.ndarray]:
+    columns = 2 if n > 1 else 1
+    rows = (n + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(width, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat[:n]
+
+
+def save(fig: Figure, directory: str | Path, name: str) -> str:
+    """Save ``fig`` as ``directory/figures/name.png`` and return the path."""
+    folder = Path(directory) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.savefig(path)
+    return str(path)
