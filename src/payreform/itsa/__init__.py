@@ -42,6 +42,7 @@ from payreform.itsa.analysis import (
     results_table,
     seasonal_method_comparison,
 )
+from payreform.itsa.base import SCALES, Effect, Estimate, SegmentedFit
 from payreform.itsa.comparative import (
     COMPARATIVE_TERMS,
     ComparativeITSAResult,
@@ -60,7 +61,6 @@ from payreform.itsa.design import (
 )
 from payreform.itsa.ols import (
     AutocorrelationTest,
-    Effect,
     ITSAResult,
     breusch_godfrey,
     segmented_regression,
@@ -74,7 +74,7 @@ from payreform.itsa.seasonal import (
 )
 
 __all__ = [
-    "CODINGS", "COMPARATIVE_TERMS", "IMPACTS", "MODELS", "SEASONAL_METHODS", "TERMS", "TERM_LABELS",
+    "CODINGS", "COMPARATIVE_TERMS", "SCALES", "Estimate", "SegmentedFit", "IMPACTS", "MODELS", "SEASONAL_METHODS", "TERMS", "TERM_LABELS",
     "AutocorrelationTest", "ComparativeITSAResult", "Effect", "ITSAResult", "PoissonITSAResult",
     "SeasonalAdjustment", "SeriesAnalysis", "analyse_series", "as_percent_change", "breusch_godfrey",
     "centred_moving_average", "coding_comparison", "coding_origin", "compare_conclusions", "compare_series",

@@ -49,6 +49,14 @@ class SeriesAnalysis:
             return "quasipoisson"
         return "ols" if self.model.hac_lags is None else "ols_newey_west"
 
+    def diagnostics(self) -> dict:
+        """The per-outcome ``diagnostics`` entry of ``results.json`` (see :func:`diagnostics_record`)."""
+        return diagnostics_record(self)
+
+    def effect_at(self, horizon: int | None = None, period: object = None, alpha: float = 0.05):
+        """The model's :meth:`~payreform.itsa.base.SegmentedFit.effect_at` (on the outcome's scale)."""
+        return self.model.effect_at(horizon, period, alpha)
+
     def table(self, alpha: float = 0.05, level_change: bool = False) -> pd.DataFrame:
         """The model's table with ``model``, ``outcome`` and ``n_obs`` columns in front.
 
@@ -141,7 +149,7 @@ def analyse_series(
     dummies = seasonal == "season_dummies"
     if model == "ols":
         fitted = segmented_regression(analysed, intervention=intervention, coding=coding, impact=impact,
-                                      hac_lags=hac_lags, bg_order=bg_order, seasonal_dummies=dummies)
+                                      hac_lags=hac_lags, bg_order=bg_order, seasonal_dummies=dummies, log=log)
     else:
         frame = analysed.to_frame(outcome)
         if offset is not None:
@@ -183,15 +191,9 @@ def diagnostics_record(analysis: SeriesAnalysis) -> dict:
         "seasonal_indices": analysis.seasonal.indices.to_dict() if analysis.seasonal is not None else None,
         "log": analysis.log,
     }
-    if isinstance(model, ITSAResult):
-        record |= {"breusch_godfrey": vars(model.breusch_godfrey), "durbin_watson": model.durbin_watson,
-                   "hac_lags": model.hac_lags, "se_type": model.se_type, "r_squared": model.r_squared,
-                   "coding": model.coding, "impact": model.impact}
-        if "beta2" in model.params.index:
-            record["level_change_at_intervention"] = model.level_change_at_intervention().row()
-    else:
-        record |= {"dispersion": model.dispersion, "fourier": model.fourier, "offset": model.offset,
-                   "coding": model.coding, "impact": model.impact}
+    record |= model.diagnostics()
+    if isinstance(model, ITSAResult) and "beta2" in model.params.index:
+        record["level_change_at_intervention"] = model.level_change_at_intervention().row()
     return record
 
 
@@ -208,7 +210,7 @@ def lag_sensitivity(analysis: SeriesAnalysis, lags: tuple = (None, 0, 1, 2, 3, 4
     for lag in lags:
         refit = segmented_regression(analysis.analysed, intervention=model.intervention, coding=model.coding,
                                      impact=model.impact, hac_lags=lag, bg_order=model.breusch_godfrey.order,
-                                     seasonal_dummies=bool(model.season_terms))
+                                     seasonal_dummies=bool(model.season_terms), log=model.log)
         row["OLS" if lag is None else f"NW lag {lag}"] = refit.term(term).std_error
     return pd.DataFrame([row])
 
@@ -227,7 +229,7 @@ def coding_comparison(analysis: SeriesAnalysis) -> pd.DataFrame:
         refit = segmented_regression(analysis.analysed, intervention=model.intervention, coding=coding,
                                      impact=model.impact, hac_lags=model.hac_lags,
                                      bg_order=model.breusch_godfrey.order,
-                                     seasonal_dummies=bool(model.season_terms))
+                                     seasonal_dummies=bool(model.season_terms), log=model.log)
         converted = model.beta2_in(coding)
         rows.append({"outcome": analysis.outcome, "coding": coding, "beta1": refit.params["beta1"],
                      "beta2": refit.params["beta2"], "se_beta2": refit.term("beta2").std_error,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,20 +11,16 @@ from statsmodels.stats.diagnostic import acorr_breusch_godfrey
 from statsmodels.stats.stattools import durbin_watson
 
 from payreform.errors import ParameterError, check_choice
-from payreform.inference import TABLE_COLUMNS, LinearCombination, linear_combination
+from payreform.itsa.base import SegmentedFit
 from payreform.itsa.design import (
     CODINGS,
     IMPACTS,
-    TERMS,
     _hac_lags,
     _intervention_index,
-    _season_row,
     _series_from,
-    coding_origin,
     design_matrix,
     season_indicators,
 )
-from payreform.periods import frequency_of, parse_period
 
 
 @dataclass(frozen=True)
@@ -44,28 +39,9 @@ class AutocorrelationTest:
     f_p_value: float
 
 
-@dataclass(frozen=True)
-class Effect:
-    """The intervention's effect at one period: fitted minus counterfactual, and relative to it."""
-
-    period: pd.Period
-    horizon: int
-    fitted: float
-    counterfactual: float
-    absolute: LinearCombination
-    relative: LinearCombination
-
-    def table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Absolute and relative effect with t-based (delta-method) intervals."""
-        rows = [self.absolute.row(alpha), self.relative.row(alpha)]
-        frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-        frame.insert(1, "period", str(self.period))
-        return frame
-
-
 @dataclass(frozen=True, eq=False)
-class ITSAResult:
-    """A fitted segmented regression (see :func:`segmented_regression`).
+class ITSAResult(SegmentedFit):
+    """A segmented regression fitted by OLS (see :func:`segmented_regression`).
 
     Attributes
     ----------
@@ -75,41 +51,36 @@ class ITSAResult:
         Coefficients and their covariance (Newey-West, or conventional OLS if ``hac_lags`` is None).
     df_resid
         Residual degrees of freedom ``n - k`` (used for t-based inference).
-    hac_lags
-        Newey-West lag used (None: conventional OLS standard errors).
     periods, observed, fitted
-        The series and its fitted values.
+        The series as fitted (``ln(y + 1)`` if ``log``) and its fitted values.
     intervention, intervention_index
         First period under the intervention and its ``T``.
-    breusch_godfrey, durbin_watson
-        Residual autocorrelation diagnostics.
+    hac_lags
+        Newey-West lag used (None: conventional OLS standard errors).
+    breusch_godfrey, durbin_watson, r_squared
+        Residual autocorrelation diagnostics and fit.
+    design
+        The regressors of every period.
+    log
+        True if the series fitted is ``ln(y + 1)``: effects are then reported on the original
+        scale (relative effect ``exp(d) - 1``) and changes also as percentages.
     """
 
-    outcome: str
-    coding: str
-    impact: str
-    params: pd.Series
-    cov: pd.DataFrame
-    df_resid: int
     hac_lags: int | None
-    periods: pd.PeriodIndex
-    observed: np.ndarray
-    fitted: np.ndarray
-    intervention: pd.Period
-    intervention_index: int
     breusch_godfrey: AutocorrelationTest
     durbin_watson: float
     r_squared: float
     design: pd.DataFrame = field(repr=False)
+    log: bool = False
 
     @property
-    def n_obs(self) -> int:
-        """Number of periods."""
-        return len(self.observed)
+    def scale(self) -> str:
+        """``log1p`` for a model of ``ln(y + 1)``, else ``linear``."""
+        return "log1p" if self.log else "linear"
 
     @property
     def residuals(self) -> np.ndarray:
-        """Observed minus fitted."""
+        """Observed minus fitted (on the scale fitted)."""
         return self.observed - self.fitted
 
     @property
@@ -119,113 +90,11 @@ class ITSAResult:
             return "OLS (conventional)"
         return f"Newey-West, Bartlett kernel, lag {self.hac_lags}, small-sample factor n/(n-k)"
 
-    def combination(self, weights: dict[str, float], name: str) -> LinearCombination:
-        """Estimate and standard error of ``sum(weights[t] * beta_t)``.
-
-        Examples
-        --------
-        >>> result.combination({"beta1": 1, "beta3": 1}, "post_slope")  # doctest: +SKIP
-        """
-        return linear_combination(self.params, self.cov, weights, name, self.df_resid)
-
-    def term(self, name: str) -> LinearCombination:
-        """One coefficient as a :class:`LinearCombination`."""
-        return self.combination({name: 1.0}, name)
-
-    def post_slope(self) -> LinearCombination:
-        """Slope after the intervention, ``beta1 + beta3``."""
-        if "beta3" not in self.params.index:
-            return self.combination({"beta1": 1.0}, "post_slope")
-        return self.combination({"beta1": 1.0, "beta3": 1.0}, "post_slope")
-
-    def beta2_in(self, coding: str) -> LinearCombination:
-        """``beta2`` as it would be estimated under another coding, with its standard error.
-
-        ``beta2[c'] = beta2[c] + beta3 * (origin(c') - origin(c))``, where ``XT = (T - origin) * X``.
-
-        Examples
-        --------
-        >>> result.beta2_in("zero_at_intervention")  # doctest: +SKIP
-        """
-        check_choice("coding", coding, CODINGS)
-        if "beta2" not in self.params.index:
-            raise ParameterError("this model has no level change (impact='slope'); beta2 is not estimated")
-        shift = coding_origin(coding, self.intervention_index) - coding_origin(self.coding, self.intervention_index)
-        weights = {"beta2": 1.0}
-        if "beta3" in self.params.index and shift != 0:
-            weights["beta3"] = float(shift)
-        return self.combination(weights, f"beta2[{coding}]")
-
-    def level_change_at_intervention(self) -> LinearCombination:
-        """The jump at the intervention period: ``beta2`` under ``zero_at_intervention``."""
-        combo = self.beta2_in("zero_at_intervention")
-        return LinearCombination("level_change_at_intervention", combo.estimate, combo.std_error, combo.df)
-
-    def table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Tidy table: one row per term (``beta0``..``beta3``, ``post_slope``, then any season terms).
-
-        Columns: term, estimate, std_error, statistic, p_value, ci_low, ci_high.
-        """
-        rows = [self.term(t).row(alpha) for t in self.params.index if t in TERMS]
-        if "beta3" in self.params.index:
-            rows.append(self.post_slope().row(alpha))
-        rows += [self.term(t).row(alpha) for t in self.season_terms]
-        return pd.DataFrame(rows, columns=TABLE_COLUMNS)
-
-    @property
-    def season_terms(self) -> list[str]:
-        """Names of the season indicator terms (empty without ``seasonal_dummies``)."""
-        return [t for t in self.params.index if t not in TERMS]
-
-    def predictions(self) -> pd.DataFrame:
-        """Observed, fitted and counterfactual (the fit with beta2 = beta3 = 0) per period."""
-        time = self.design["beta1"].to_numpy()
-        keep = [t for t in self.params.index if t not in ("beta2", "beta3")]
-        counterfactual = self.design[keep].to_numpy() @ self.params[keep].to_numpy()
-        post = time >= self.intervention_index
-        return pd.DataFrame(
-            {"T": time.astype(int), "post": post, "observed": self.observed, "fitted": self.fitted,
-             "counterfactual": np.where(post, counterfactual, np.nan)},
-            index=pd.PeriodIndex(self.periods, name="period"),
-        )
-
-    def effect_at(self, horizon: int | None = None, period: object = None) -> Effect:
-        """Effect at ``horizon`` periods after the intervention's first period (0 = that period).
-
-        Give either ``horizon`` or ``period`` (a label such as ``"2019-11"``); by default the last
-        period. The relative effect ``(fitted - counterfactual) / counterfactual`` has a
-        delta-method standard error.
-        """
-        if period is not None:
-            target = parse_period(period, frequency_of(self.periods), "period")
-            horizon = int(target.ordinal - self.intervention.ordinal)
-        if horizon is None:
-            horizon = self.n_obs - self.intervention_index
-        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
-            raise ParameterError(f"parameter 'horizon' is {horizon!r}; use an integer >= 0")
-        time = self.intervention_index + int(horizon)
-        row = design_matrix(max(time, self.n_obs), self.intervention_index, self.coding, self.impact).loc[time]
-        target_period = self.intervention + int(horizon)
-        seasons = self.season_terms
-        x_full = np.r_[row.reindex([t for t in self.params.index if t in TERMS]).to_numpy(dtype=float),
-                       _season_row(target_period, seasons) if seasons else []]
-        x_cf = x_full.copy()
-        for name in ("beta2", "beta3"):
-            if name in self.params.index:
-                x_cf[list(self.params.index).index(name)] = 0.0
-        beta, cov = self.params.to_numpy(), self.cov.to_numpy()
-        fitted, counterfactual = float(x_full @ beta), float(x_cf @ beta)
-        diff = x_full - x_cf
-        absolute = diff @ beta
-        absolute_se = math.sqrt(max(float(diff @ cov @ diff), 0.0))
-        gradient = diff / counterfactual - absolute * x_cf / counterfactual**2
-        relative_se = math.sqrt(max(float(gradient @ cov @ gradient), 0.0))
-        return Effect(
-            period=target_period, horizon=int(horizon), fitted=fitted, counterfactual=counterfactual,
-            absolute=LinearCombination("absolute_effect", float(absolute), absolute_se, self.df_resid),
-            relative=LinearCombination("relative_effect", float(absolute / counterfactual), relative_se,
-                                       self.df_resid),
-        )
+    def diagnostics(self) -> dict:
+        """Fit summary: scale, Breusch-Godfrey, Durbin-Watson, R², standard errors."""
+        return super().diagnostics() | {
+            "breusch_godfrey": vars(self.breusch_godfrey), "durbin_watson": self.durbin_watson,
+            "r_squared": self.r_squared, "hac_lags": self.hac_lags, "se_type": self.se_type}
 
 
 def breusch_godfrey(model_results, order: int) -> AutocorrelationTest:
@@ -250,6 +119,7 @@ def segmented_regression(
     bg_order: int = 1,
     period: str | None = None,
     seasonal_dummies: bool = False,
+    log: bool = False,
 ) -> ITSAResult:
     """Fit ``Y = beta0 + beta1*T + beta2*X + beta3*XT`` by OLS with Newey-West standard errors.
 
@@ -276,6 +146,10 @@ def segmented_regression(
     seasonal_dummies
         Add indicators of the calendar month (or quarter) to the regression, so that seasonality
         is estimated together with the level and slopes (additive seasonality).
+    log
+        Set to True when the series given is ``ln(y + 1)`` of the outcome (see
+        :func:`payreform.itsa.analyse_series`): the fit is the same, but effects are reported
+        on the original scale and changes as percentages.
 
     Returns
     -------
@@ -323,4 +197,5 @@ def segmented_regression(
         durbin_watson=float(durbin_watson(fit.resid)),
         r_squared=float(fit.rsquared),
         design=design,
+        log=bool(log),
     )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
 from payreform.errors import ContractError, ParameterError
-from payreform.inference import TABLE_COLUMNS, linear_combination
+from payreform.itsa.base import SegmentedFit
 from payreform.itsa.design import (
     _intervention_index,
+    _season_row,
     _series_from,
     design_matrix,
     season_indicators,
@@ -48,54 +49,49 @@ def fourier_terms(index: pd.PeriodIndex, pairs: int) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class PoissonITSAResult:
+class PoissonITSAResult(SegmentedFit):
     """A quasi-Poisson segmented regression (see :func:`segmented_poisson`).
 
-    Coefficients are on the log scale; :meth:`table` adds rate ratios ``exp(beta)``.
-    ``dispersion`` is the Pearson chi-square over the residual degrees of freedom.
+    Coefficients are on the log scale; :meth:`table` adds rate ratios ``exp(beta)`` and percent
+    changes. ``dispersion`` is the Pearson chi-square over the residual degrees of freedom.
+    ``log_offset`` holds ``log(offset)`` per period (None without an offset).
     """
 
-    outcome: str
-    coding: str
-    impact: str
-    params: pd.Series
-    cov: pd.DataFrame
-    df_resid: int
     dispersion: float
-    periods: pd.PeriodIndex
-    observed: np.ndarray
-    fitted: np.ndarray
-    counterfactual: np.ndarray
-    intervention: pd.Period
-    intervention_index: int
     offset: str | None
     fourier: int
+    log_offset: np.ndarray | None = field(default=None, repr=False)
 
-    @property
-    def n_obs(self) -> int:
-        """Number of periods."""
-        return len(self.observed)
+    scale_name = "log"
 
     def table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """One row per coefficient (log scale) with the rate ratio and its interval."""
-        names = list(self.params.index)
-        rows = [linear_combination(self.params, self.cov, {n: 1.0}, n, self.df_resid).row(alpha) for n in names]
-        if "beta3" in names:
-            rows.append(linear_combination(self.params, self.cov, {"beta1": 1.0, "beta3": 1.0}, "post_slope",
-                                           self.df_resid).row(alpha))
-        frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+        """One row per coefficient (log scale) with the rate ratio, its interval and percent change."""
+        frame = super().table(alpha)
         frame["rate_ratio"] = np.exp(frame["estimate"])
         frame["rr_ci_low"] = np.exp(frame["ci_low"])
         frame["rr_ci_high"] = np.exp(frame["ci_high"])
         return frame
 
-    def predictions(self) -> pd.DataFrame:
-        """Observed, fitted and counterfactual expected counts per period."""
-        time = np.arange(1, self.n_obs + 1)
-        post = time >= self.intervention_index
-        return pd.DataFrame({"T": time, "post": post, "observed": self.observed, "fitted": self.fitted,
-                             "counterfactual": np.where(post, self.counterfactual, np.nan)},
-                            index=pd.PeriodIndex(self.periods, name="period"))
+    def _season_values(self, target: pd.Period, seasons: list[str]) -> np.ndarray:
+        fourier = fourier_terms(pd.PeriodIndex([target]), self.fourier).iloc[0] if self.fourier else pd.Series()
+        indicators = [t for t in seasons if t not in fourier.index]
+        by_name = dict(zip(indicators, _season_row(target, indicators), strict=True)) if indicators else {}
+        return np.array([fourier[t] if t in fourier.index else by_name[t] for t in seasons], dtype=float)
+
+    def _offset_at(self, position: int) -> float:
+        if self.log_offset is None:
+            return 0.0
+        if position >= len(self.log_offset):
+            raise ParameterError(
+                "with an offset, effects can only be computed for periods inside the data (the offset "
+                "is unknown after its last period)"
+            )
+        return float(self.log_offset[position])
+
+    def diagnostics(self) -> dict:
+        """Fit summary: scale, dispersion, Fourier pairs and offset."""
+        return super().diagnostics() | {"dispersion": self.dispersion, "fourier": self.fourier,
+                                        "offset": self.offset}
 
 
 def segmented_poisson(
@@ -159,17 +155,11 @@ def segmented_poisson(
         fit = sm.GLM(series.to_numpy(), exog.to_numpy(), family=sm.families.Poisson(),
                      offset=log_offset).fit(scale="X2", use_t=True, tol=1e-12, maxiter=200)
     names = list(exog.columns)
-    cf = exog.to_numpy().copy()
-    for name in ("beta2", "beta3"):
-        if name in names:
-            cf[:, names.index(name)] = 0.0
-    linear_cf = cf @ fit.params + (log_offset if log_offset is not None else 0.0)
     return PoissonITSAResult(
         outcome=outcome, coding=coding, impact=impact,
         params=pd.Series(fit.params, index=names),
         cov=pd.DataFrame(fit.cov_params(), index=names, columns=names),
         df_resid=int(fit.df_resid), dispersion=float(fit.scale),
         periods=series.index, observed=series.to_numpy(), fitted=np.asarray(fit.fittedvalues),
-        counterfactual=np.exp(linear_cf), intervention=start, intervention_index=t0,
-        offset=offset, fourier=int(fourier),
+        intervention=start, intervention_index=t0, offset=offset, fourier=int(fourier), log_offset=log_offset,
     )

@@ -30,11 +30,10 @@ def itsa_figure(analysis, ax: Axes | None = None, title: str | None = None,
     """
     model = getattr(analysis, "model", analysis)
     seasonal = getattr(analysis, "seasonal", None)
-    log = getattr(analysis, "log", False)
     fig, ax = _axes(ax)
     predictions = model.predictions()
     x = _x(predictions.index)
-    if seasonal is not None and not log:
+    if seasonal is not None:
         raw = seasonal.adjusted * seasonal.indices.reindex(
             np.asarray(predictions.index.month if predictions.index.freqstr[0] == "M"
                        else predictions.index.quarter)).to_numpy()
@@ -43,7 +42,7 @@ def itsa_figure(analysis, ax: Axes | None = None, title: str | None = None,
                 label="seasonally adjusted")
     else:
         ax.plot(x, predictions["observed"], "o-", ms=3.5, lw=0.8, color=COLORS["adjusted"],
-                label="observed" if not log else "ln(y + 1)" + (", adjusted" if seasonal is not None else ""))
+                label="observed")
     pre = ~predictions["post"].to_numpy()
     ax.plot(x[pre], predictions["fitted"].to_numpy()[pre], color=COLORS["pre"], lw=2.2, label="fitted, before")
     ax.plot(x[~pre], predictions["fitted"].to_numpy()[~pre], color=COLORS["post"], lw=2.2, label="fitted, after")
