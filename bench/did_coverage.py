@@ -37,7 +37,7 @@ def coverage(reps: int = 500, first_seed: int = 100_000) -> pd.DataFrame:
         panel = ccmc.generate(seed=seed)
         for outcome in ccmc.OUTCOMES:
             table = event_study(panel, outcome=outcome, unit=ccmc.UNIT, time=ccmc.TIME, treated=ccmc.TREATED,
-                                controls=ccmc.CONTROLS).table().set_index("term")
+                                did_base=ccmc.DID_BASE, controls=ccmc.CONTROLS).table().set_index("term")
             for term in table.index:
                 if term in TERMS or (outcome, term) in ANCHORS:
                     row = table.loc[term]

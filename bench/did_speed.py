@@ -46,7 +46,7 @@ def measure(repeat: int = 50) -> dict[str, float]:
         for _ in range(repeat):
             start = time.perf_counter()
             result = event_study(panel, outcome=OUTCOME, unit="county_id", time="year", treated="treated",
-                                 controls=ccmc.CONTROLS)
+                                 did_base=ccmc.DID_BASE, controls=ccmc.CONTROLS)
             ours.append(time.perf_counter() - start)
             start = time.perf_counter()
             fixest = pf.feols(formula, data=frame, vcov={"CRV1": "county_id"})

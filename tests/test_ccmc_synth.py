@@ -21,7 +21,7 @@ def panel() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def fits(panel) -> dict[str, did.EventStudyResult]:
-    return {o: did.event_study(panel, outcome=o, **KEY, treated="treated", controls=ccmc.CONTROLS)
+    return {o: did.event_study(panel, outcome=o, **KEY, treated="treated", did_base=2020, controls=ccmc.CONTROLS)
             for o in ccmc.OUTCOMES}
 
 
@@ -100,7 +100,7 @@ def test_exact_recovery_without_noise():
     frame = ccmc.generate(seed=7, noise_scale=0.0)
     truth = ccmc.truth().set_index(["outcome", "term"])["value"]
     for outcome in ccmc.OUTCOMES:
-        result = did.event_study(frame, outcome=outcome, **KEY, treated="treated", controls=ccmc.CONTROLS)
+        result = did.event_study(frame, outcome=outcome, **KEY, treated="treated", did_base=2020, controls=ccmc.CONTROLS)
         expected = truth[outcome][result.params.index]
         assert np.max(np.abs(result.params - expected) / np.maximum(1.0, expected.abs())) < 1e-3
 
@@ -165,7 +165,7 @@ def test_estimates_are_unbiased_over_many_seeds():
     for seed in range(seeds):
         frame = ccmc.generate(seed=1000 + seed)
         for outcome in ccmc.OUTCOMES:
-            table = did.event_study(frame, outcome=outcome, **KEY, treated="treated",
+            table = did.event_study(frame, outcome=outcome, **KEY, treated="treated", did_base=2020,
                                     controls=ccmc.CONTROLS).table().set_index("term")
             estimates[outcome].append(table["estimate"])
             ses[outcome].append(table["std_error"])
@@ -189,7 +189,7 @@ def test_clustered_intervals_cover_at_the_nominal_rate():
     for seed in range(200):
         frame = ccmc.generate(seed=50_000 + seed)
         for outcome in ccmc.OUTCOMES:
-            table = did.event_study(frame, outcome=outcome, **KEY, treated="treated",
+            table = did.event_study(frame, outcome=outcome, **KEY, treated="treated", did_base=2020,
                                     controls=ccmc.CONTROLS).table().set_index("term")
             for term in ("did2021", "did2022"):
                 covered.append(table.loc[term, "ci_low"] <= truth[(outcome, term)] <= table.loc[term, "ci_high"])

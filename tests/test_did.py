@@ -26,6 +26,8 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 
 from payreform import did, plots
+from payreform.did import honest as honest_module
+from payreform.did.event_study import _within_ols
 from payreform.errors import ContractError, ParameterError
 from payreform.synth import ccmc
 
@@ -92,7 +94,7 @@ def panelols_fit(frame, result, outcome, unit, time, **options):
 @pytest.mark.parametrize("outcome", ["outpatient_cost_per_visit", "income_county_hospital_staff",
                                      "inpatient_reimbursement_rate"])
 def test_synthetic_panel_matches_pyfixest_and_linearmodels(panel, outcome):
-    result = did.event_study(panel, outcome=outcome, **KEY, treated="treated", controls=ccmc.CONTROLS)
+    result = did.event_study(panel, outcome=outcome, **KEY, treated="treated", did_base=2020, controls=ccmc.CONTROLS)
     frame = with_dummies(panel, result, "treated", "year")
     fixest = pyfixest_fit(frame, result, outcome, "county_id", {"CRV1": "county_id"})
     ours_se = np.sqrt(np.diag(result.cov))
@@ -112,7 +114,7 @@ def test_synthetic_panel_matches_pyfixest_and_linearmodels(panel, outcome):
 def test_unbalanced_panel_matches_pyfixest_and_is_reported(panel):
     rows = panel.sample(frac=0.93, random_state=5).reset_index(drop=True)
     rows.loc[rows.index[:7], "patient_satisfaction"] = np.nan
-    result = did.event_study(rows, outcome="patient_satisfaction", **KEY, treated="treated", controls=ccmc.CONTROLS)
+    result = did.event_study(rows, outcome="patient_satisfaction", **KEY, treated="treated", did_base=2020, controls=ccmc.CONTROLS)
     assert not result.balanced and result.n_dropped_missing == 7
     assert result.n_obs == len(rows) - 7
     frame = with_dummies(rows.dropna(subset=["patient_satisfaction"]), result, "treated", "year")
@@ -144,7 +146,7 @@ def test_public_wage_panel_matches_pyfixest_and_linearmodels(wage):
 
 def test_conventional_errors_equal_the_dummy_variable_regression(panel):
     sub = panel[panel["county_id"] <= 60]
-    result = did.event_study(sub, outcome="cost_per_discharge", **KEY, treated="treated",
+    result = did.event_study(sub, outcome="cost_per_discharge", **KEY, treated="treated", did_base=2020,
                              controls=["population_density"], se="iid")
     frame = with_dummies(sub, result, "treated", "year")
     dummies = pd.get_dummies(frame["county_id"], prefix="c", dtype=float)
@@ -160,7 +162,7 @@ def test_clustered_covariance_written_out_term_by_term(panel):
     sub["province"] = (sub["county_id"] - 1) // 7  # 12 clusters of whole counties
     controls = ["log_gdp_per_capita", "share_aged_65_plus"]
     for cluster in (None, "province"):
-        result = did.event_study(sub, outcome="outpatient_cost_per_visit", **KEY, treated="treated",
+        result = did.event_study(sub, outcome="outpatient_cost_per_visit", **KEY, treated="treated", did_base=2020,
                                  controls=controls, cluster=cluster)
         frame = with_dummies(sub, result, "treated", "year")
         names = list(result.params.index)
@@ -194,7 +196,7 @@ def test_static_twfe_reproduces_fixest_printed_in_the_mixtape_solutions(ehec):
     for key, rows in (("all_states", frame), ("ever_treated_states", frame[frame["yexp2"].notna()])):
         years = sorted(rows["year"].unique())
         x = np.column_stack([rows["post"]] + [(rows["year"] == y).astype(float) for y in years[1:]])
-        fit = did._within_ols(rows["dins"].to_numpy(), x, rows["stfips"].to_numpy(), rows["stfips"].to_numpy(),
+        fit = _within_ols(rows["dins"].to_numpy(), x, rows["stfips"].to_numpy(), rows["stfips"].to_numpy(),
                               "cluster", ["post"] + [f"year{y}" for y in years[1:]])
         assert len(rows) == documented[key]["n_obs"] and fit["n_clusters"] == documented[key]["n_clusters"]
         assert abs(fit["beta"][0] - documented[key]["estimate"]) < 5e-7
@@ -227,7 +229,7 @@ def test_one_adoption_year_gives_the_common_design(panel):
     frame = panel.assign(adopted=np.where(panel["treated"] == 1, 2020, 0))
     by_year = did.event_study(frame, outcome="patient_satisfaction", **KEY, first_treated="adopted",
                               controls=ccmc.CONTROLS)
-    by_flag = did.event_study(panel, outcome="patient_satisfaction", **KEY, treated="treated", controls=ccmc.CONTROLS)
+    by_flag = did.event_study(panel, outcome="patient_satisfaction", **KEY, treated="treated", did_base=2020, controls=ccmc.CONTROLS)
     assert by_year.design == "common_adoption"
     pd.testing.assert_series_equal(by_year.params, by_flag.params)
     # adoption after the last year counts as never treated: still the common design
@@ -240,7 +242,7 @@ def test_one_adoption_year_gives_the_common_design(panel):
 
 def test_exact_data_are_fitted_exactly_and_table_is_tidy():
     panel = ccmc.generate(seed=2, noise_scale=0.0)
-    result = did.event_study(panel, outcome="income_primary_care_staff", **KEY, treated="treated",
+    result = did.event_study(panel, outcome="income_primary_care_staff", **KEY, treated="treated", did_base=2020,
                              controls=ccmc.CONTROLS)
     truth = ccmc.truth().query("outcome == 'income_primary_care_staff'").set_index("term")["value"]
     table = result.table()
@@ -259,7 +261,7 @@ def test_exact_data_are_fitted_exactly_and_table_is_tidy():
 
 def test_pretrend_f_test_by_hand_and_against_pyfixest(panel):
     outcome = "patient_satisfaction"
-    result = did.event_study(panel, outcome=outcome, **KEY, treated="treated", controls=ccmc.CONTROLS)
+    result = did.event_study(panel, outcome=outcome, **KEY, treated="treated", did_base=2020, controls=ccmc.CONTROLS)
     test = did.pretrend_test(result)
     assert test.terms == ("did2018", "did2019") and (test.df1, test.df2) == (2, 527)
     b = result.params[["did2018", "did2019"]].to_numpy()
@@ -292,8 +294,10 @@ def test_pretrend_f_test_by_hand_and_against_pyfixest(panel):
 
 def test_balance_table_against_scipy(panel):
     variables = ["population_density", "cost_per_discharge"]
-    welch = did.balance_table(panel, **KEY, treated="treated", variables=variables).table()
-    pooled = did.balance_table(panel, **KEY, treated="treated", variables=variables, welch=False).table()
+    years = (2018, 2020, 2022)
+    welch = did.balance_table(panel, **KEY, treated="treated", variables=variables, years=years).table()
+    pooled = did.balance_table(panel, **KEY, treated="treated", variables=variables, welch=False,
+                               years=years).table()
     for variable in variables:
         for year in (2018, 2020, 2022):
             sub = panel[panel["year"] == year]
@@ -305,6 +309,8 @@ def test_balance_table_against_scipy(panel):
             assert row["statistic"] == pytest.approx(ref.statistic, rel=1e-10)
             assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-8)
             assert row["mean_1"] == pytest.approx(a.mean()) and row["n_2"] == len(b)
+            assert row["sd_1"] == pytest.approx(a.std(ddof=1)) and row["sd_2"] == pytest.approx(b.std(ddof=1))
+            assert row["difference"] == pytest.approx(a.mean() - b.mean())
             row = pooled[(pooled["variable"] == variable) & (pooled["year"] == year)
                          & (pooled["comparison"] == "treated vs control")].iloc[0]
             assert row["p_value"] == pytest.approx(stats.ttest_ind(a, b).pvalue, rel=1e-8)
@@ -412,7 +418,7 @@ def test_fixed_length_interval_at_m_zero_is_the_best_linear_extrapolation():
     estimator that removes any linear trend, +- 1.96 sd. Solved here as a constrained GLS."""
     betahat, sigma = honest_inputs()
     t = np.array([-5, -4, -3, -2, -1, 1, 2], float)
-    low, high = did._flci(betahat, sigma, 5, 2, np.array([1.0, 0.0]), 0.0, 0.05)
+    low, high = honest_module._flci(betahat, sigma, 5, 2, np.array([1.0, 0.0]), 0.0, 0.05)
     # minimise v' S v subject to v_post = (1, 0) and v't = 0
     fixed = np.array([1.0, 0.0])
 
@@ -432,7 +438,7 @@ def test_dual_vertices_give_the_linear_programme_value():
     rng = np.random.default_rng(11)
     sd = rng.uniform(0.5, 2.0, 6)
     nuisance = rng.normal(size=(6, 2))
-    vertices = did._dual_vertices(sd, nuisance)
+    vertices = honest_module._dual_vertices(sd, nuisance)
     for _ in range(20):
         y = rng.normal(size=6)
         # min eta s.t. y - X d <= eta sd, variables (eta, d)
@@ -501,18 +507,18 @@ def test_relative_magnitudes_match_moderndid_with_its_locations():
             theirs = create_sensitivity_results_rm(betahat=betahat, sigma=sigma, num_pre_periods=n_pre,
                                                    num_post_periods=n_post, m_bar_vec=[1.0], l_vec=l_vec,
                                                    grid_points=4000).to_pandas()
-        low, high = did._rm_interval(betahat, sigma, n_pre, n_post, l_vec, 1.0, 0.05,
+        low, high = honest_module._rm_interval(betahat, sigma, n_pre, n_post, l_vec, 1.0, 0.05,
                                      locations=range(-(n_pre - 2), 1))
         step = 2 * (20 * sd + 1.0 * np.arange(1, n_post + 1) @ np.abs(l_vec)
                     * np.max(np.abs(np.diff(np.r_[betahat[:n_pre], 0.0])))) / 3999
         assert abs(low - theirs["lb"][0]) < 3 * step + 0.01 * sd
         assert abs(high - theirs["ub"][0]) < 3 * step + 0.01 * sd
-        full_low, full_high = did._rm_interval(betahat, sigma, n_pre, n_post, l_vec, 1.0, 0.05)
+        full_low, full_high = honest_module._rm_interval(betahat, sigma, n_pre, n_post, l_vec, 1.0, 0.05)
         assert full_low <= low + 1e-12 and full_high >= high - 1e-12
 
 
 def test_honest_did_on_the_synthetic_income_outcome(panel):
-    result = did.event_study(panel, outcome="income_county_hospital_staff", **KEY, treated="treated",
+    result = did.event_study(panel, outcome="income_county_hospital_staff", **KEY, treated="treated", did_base=2020,
                              controls=ccmc.CONTROLS)
     sens = did.honest_did(result, post_term="did2021")
     table = sens.table(include_original=True)
@@ -520,7 +526,7 @@ def test_honest_did_on_the_synthetic_income_outcome(panel):
     assert sens.pre_terms == ("did2018", "did2019") and sens.post_terms == ("did2021", "did2022")
     breakdown = did.breakdown_value(result, post_term="did2021")
     assert 0 < breakdown < 2  # the pre-period jump (did2019 -> 2020) is as large as the effect
-    smooth = did.honest_did(result, post_term="average", method="smoothness")
+    smooth = did.honest_did(result, post_term="average", restriction="smoothness")
     assert len(smooth.bounds) == 6 and smooth.bounds[0] == 0.0 and smooth.restriction == "smoothness"
     with pytest.raises(ParameterError, match="post_term"):
         did.honest_did(result, post_term="did2020")
@@ -608,9 +614,27 @@ def test_callaway_santanna_checks_and_drops():
     side = did.twfe_vs_callaway_santanna(twfe, cs)
     assert side["term"].tolist() == ["event-3", "event-2", "event0", "event1", "event2", "event3"]
     assert np.isfinite(side[["twfe_estimate", "cs_estimate", "cs_std_error"]].to_numpy()).all()
+    # like with like: the varying base (year-on-year pre-period changes) is refused, and so is a
+    # TWFE reference other than the year before adoption
     varying = did.callaway_santanna(panel, outcome="patient_satisfaction", **KEY, first_treated="first_treated")
-    side = did.twfe_vs_callaway_santanna(twfe, varying).set_index("term")
-    assert np.isnan(side.loc["event-1", "twfe_estimate"]) and np.isfinite(side.loc["event-1", "cs_estimate"])
+    with pytest.raises(ParameterError, match="base_period='universal'"):
+        did.twfe_vs_callaway_santanna(twfe, varying)
+    shifted = did.event_study(panel, outcome="patient_satisfaction", **KEY, first_treated="first_treated",
+                              event_base=-2)
+    with pytest.raises(ParameterError, match="event_base=-1"):
+        did.twfe_vs_callaway_santanna(shifted, cs)
+    # the universal-base CS pre-period terms are gaps relative to event time -1, as TWFE's: the
+    # CS event-2 term by hand (cohorts observed at -2 and -1, never-treated as comparison)
+    frame = panel.pivot(index="county_id", columns="year", values="patient_satisfaction")
+    cohort = panel.groupby("county_id")["first_treated"].first()
+    never = frame[cohort == 0]
+    cells, sizes = [], []
+    for g in (2020, 2021):
+        treated = frame[cohort == g]
+        cells.append((treated[g - 2] - treated[g - 1]).mean() - (never[g - 2] - never[g - 1]).mean())
+        sizes.append(len(treated))
+    side = side.set_index("term")
+    assert side.loc["event-2", "cs_estimate"] == pytest.approx(np.average(cells, weights=sizes), rel=1e-10)
 
 
 # ============================================================================ figure
@@ -619,7 +643,7 @@ def test_callaway_santanna_checks_and_drops():
 def test_event_study_figure(panel):
     import matplotlib.pyplot as plt
 
-    result = did.event_study(panel, outcome="income_primary_care_staff", **KEY, treated="treated")
+    result = did.event_study(panel, outcome="income_primary_care_staff", **KEY, treated="treated", did_base=2020)
     truth = ccmc.truth().query("outcome == 'income_primary_care_staff'").set_index("term")["value"].to_dict()
     fig = plots.event_study_figure(result, truth=truth)
     ax = fig.axes[0]
@@ -650,7 +674,8 @@ def small_panel() -> pd.DataFrame:
 
 
 def fit(frame, **overrides):
-    options = dict(outcome="cost_per_discharge", **KEY, treated="treated", controls=["population_density"])
+    options = dict(outcome="cost_per_discharge", **KEY, treated="treated", did_base=2020,
+                   controls=["population_density"])
     options.update(overrides)
     return did.event_study(frame, **options)
 

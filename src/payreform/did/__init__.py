@@ -1,4 +1,78 @@
-"""Event-study difference-in-differences (being split into one module per method step)."""
+"""Event-study difference-in-differences on a unit-by-year panel, with the checks around it.
 
-from payreform.did.honest import *  # noqa: F403
-from payreform.did.honest import __all__  # noqa: F401
+One module per method step, every public name re-exported here (``from payreform import did;
+did.event_study(...)`` and ``from payreform.did import event_study`` both work):
+
+:mod:`payreform.did.event_study`
+    :func:`event_study` (within-unit OLS, CRV1 clustered errors), :class:`EventStudyResult`,
+    :func:`term_label` (readable term names).
+:mod:`payreform.did.defaults`
+    design choices read from the panel (base year, adoption year, first post-period term,
+    balance years): :func:`design_defaults`.
+:mod:`payreform.did.checks`
+    :func:`pretrend_test` (joint F test) and :func:`balance_table` (the paper's Table 1).
+:mod:`payreform.did.honest`
+    :func:`honest_did` and :func:`breakdown_value` (Rambachan and Roth 2023).
+:mod:`payreform.did.staggered`
+    :func:`callaway_santanna` and :func:`twfe_vs_callaway_santanna`.
+
+Examples
+--------
+>>> from payreform import did
+>>> from payreform.synth import ccmc
+>>> fit = did.event_study(ccmc.generate(seed=1), outcome="patient_satisfaction", unit="county_id",
+...                       time="year", treated="treated", did_base=2020)
+>>> did.term_label(fit.post_terms[0]), did.pretrend_test(fit).df1
+('treated × 2021', 2)
+"""
+
+from payreform.did.checks import BalanceTable, PretrendTest, balance_table, format_p, pretrend_test
+from payreform.did.defaults import (
+    DesignDefaults,
+    adoption_year,
+    balance_years,
+    design_defaults,
+    event_times,
+)
+from payreform.did.event_study import SE_TYPES, EventStudyResult, event_study, term_label
+from payreform.did.honest import (
+    RESTRICTIONS,
+    HonestDiDResult,
+    breakdown_value,
+    honest_did,
+    honest_did_from_estimates,
+)
+from payreform.did.staggered import (
+    BASE_PERIODS,
+    CONTROL_GROUPS,
+    CallawaySantAnnaResult,
+    callaway_santanna,
+    twfe_vs_callaway_santanna,
+)
+
+__all__ = [
+    "BASE_PERIODS",
+    "CONTROL_GROUPS",
+    "RESTRICTIONS",
+    "SE_TYPES",
+    "BalanceTable",
+    "CallawaySantAnnaResult",
+    "DesignDefaults",
+    "EventStudyResult",
+    "HonestDiDResult",
+    "PretrendTest",
+    "adoption_year",
+    "balance_table",
+    "balance_years",
+    "breakdown_value",
+    "callaway_santanna",
+    "design_defaults",
+    "event_study",
+    "event_times",
+    "format_p",
+    "honest_did",
+    "honest_did_from_estimates",
+    "pretrend_test",
+    "term_label",
+    "twfe_vs_callaway_santanna",
+]
