@@ -122,7 +122,7 @@ def test_bad_input_is_refused_before_anything_runs(runner, good_csv, tmp_path, e
         frame = _edit(pd.read_csv(good_csv, dtype={"month": str}), edit)
         path = good_csv.with_name(f"{edit}.csv")
         frame.to_csv(path, index=False)
-    assert_refused("youxi-itsa", path, tmp_path / "out", settings, message)
+    assert_refused("youxi-itsa", path, tmp_path / "out", ["--set", "intervention=2017-10", *settings], message)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -147,7 +147,7 @@ def test_annual_data_with_seasonal_adjustment_is_refused(runner, tmp_path):
                                   "--set", "time_column=year", "--set", "intervention=2014",
                                   "--set", "seasonal=ratio_to_moving_average"])
     assert result.exit_code == 2
-    assert "parameter 'seasonal' must be 'none' for annual data" in result.output
+    assert "parameter 'seasonal' is ratio_to_moving_average but the data are annual" in result.output
 
 
 def test_output_folder_holding_the_data_is_refused(runner, good_csv):

@@ -69,15 +69,19 @@ def test_parameter_parsing():
 
 
 def test_resolve_auto_settings():
-    assert chapters.resolve_itsa_settings("M", 46, {"seasonal": "auto", "fourier": 2}) == {
-        "seasonal": "ratio_to_moving_average", "fourier": 2}
-    assert chapters.resolve_itsa_settings("M", 20, {"seasonal": "auto"})["seasonal"] == "none"
-    assert chapters.resolve_itsa_settings("Q", 16, {"seasonal": "auto", "fourier": 3})["fourier"] == 1
+    from payreform.chapters.itsa_common import resolve_fourier, resolve_seasonal
+
+    assert resolve_seasonal("auto", "M", 46) == "ratio_to_moving_average"
+    assert resolve_seasonal("auto", "M", 20) == "none"
+    assert resolve_seasonal("season_dummies", "M", 20) == "season_dummies"
+    assert resolve_fourier(3, "Q") == 1 and resolve_fourier(2, "M") == 2
 
 
 def test_plain_markdown_for_reports():
-    text = "(label)=\n# Title\nsee {doc}`../book/x_y` or {ref}`the page <lbl>`, {cite:t}`key` and {term}`医共体`"
-    assert plain_markdown(text) == "\n# Title\nsee the handbook page 'x_y' or the page, (key) and 医共体"
+    text = ("(label)=\n# Title\nsee {doc}`../book/x_y` or {ref}`the page <lbl>`, {cite:t}`key`, "
+            "{cite:p}`newey1987,bernal2017its` and {term}`医共体`")
+    assert plain_markdown(text) == ("\n# Title\nsee the handbook page 'x_y' or the page, key, (Newey and West 1987; "
+                                    "Lopez Bernal et al. 2017) and 医共体")
 
 
 def test_load_data_synthetic_and_file(tmp_path):

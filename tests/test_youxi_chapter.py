@@ -1,33 +1,35 @@
-"""The Youxi chapter executed end to end: the notebook through papermill with its defaults and
-another seed, and `payreform run` on user-style files (GBK with Chinese column names, another
-intervention month, quarterly and annual data), with results checked against R."""
+"""The Youxi chapter runner (prepare + run, no notebook): the book's data with its defaults and
+another seed, and user-style files (GBK with Chinese column names, another intervention month,
+quarterly and annual data), with results checked against R. The notebook and `payreform run`
+are exercised in tests/test_youxi_run.py."""
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import execute_notebook, sha
+from helpers import sha
 
 from payreform import report
+from payreform.chapters import youxi_itsa
 from payreform.contracts import validate_time_series
+from payreform.errors import ParameterError
 from payreform.itsa import analyse_series
 from payreform.synth import youxi
 
-pytestmark = pytest.mark.slow
 
+def run_chapter(tmp_path: Path, data=None, **parameters) -> dict:
+    """prepare + run + write (no figures); return results.json."""
+    result = youxi_itsa.run(youxi_itsa.prepare(data, parameters))
+    return report.read_results(result.write(tmp_path / "out", figures=False))
 
 
 @pytest.fixture(scope="module")
-def default_results(root, tmp_path_factory):
-    return execute_notebook(tmp_path_factory.mktemp("default"), "youxi_itsa")
+def default_results(tmp_path_factory):
+    return run_chapter(tmp_path_factory.mktemp("default"))
 
 
 def test_default_run_writes_the_documented_results(default_results):
@@ -37,9 +39,12 @@ def test_default_run_writes_the_documented_results(default_results):
     frame = pd.DataFrame(results["estimates"])
     ols = frame[frame["model"] == "ols_newey_west"]
     assert set(ols["outcome"]) == set(youxi.OUTCOMES)
-    assert set(ols["term"]) == {"beta0", "beta1", "beta2", "beta3", "post_slope"}
+    assert set(ols["term"]) == {"beta0", "beta1", "beta2", "beta3", "post_slope", "absolute_effect",
+                                "relative_effect"}
+    effects = ols[ols["term"] == "relative_effect"]
+    assert (effects["period"] == "2019-11").all() and len(effects) == 4
     assert set(frame[frame["model"] == "quasipoisson"]["outcome"]) == set(youxi.COUNT_OUTCOMES)
-    for column in report.ESTIMATE_FIELDS:
+    for column in ("model", "outcome", "term", "estimate", "std_error", "p_value", "ci_low", "ci_high"):
         assert frame[column].notna().all(), column
     diagnostics = results["diagnostics"]
     assert diagnostics["settings"]["hac_lags"] == 3
@@ -69,18 +74,32 @@ def test_default_run_estimates_are_near_the_planted_truth(default_results):
         assert abs(row.estimate - truth[row.outcome, row.term]) < 3 * spread[row.outcome, row.term], row
 
 
-def test_another_seed_gives_other_data_and_estimates(root, tmp_path, default_results):
-    results = execute_notebook(tmp_path, "youxi_itsa", seed=7)
+def test_another_seed_gives_other_data_and_estimates(tmp_path, default_results):
+    results = run_chapter(tmp_path, seed=7)
     assert results["data"]["sha256"] != default_results["data"]["sha256"]
     a = pd.DataFrame(results["estimates"]).set_index(["model", "outcome", "term"])["estimate"]
     b = pd.DataFrame(default_results["estimates"]).set_index(["model", "outcome", "term"])["estimate"]
     assert not np.allclose(a.loc[b.index], b)
 
 
-def run_cli(data: Path, out: Path, *settings: str) -> subprocess.CompletedProcess:
-    command = [str(Path(sys.executable).with_name("payreform")), "run", "youxi-itsa", "--data", str(data),
-               "--out", str(out), "--quiet", *settings]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+def test_user_data_needs_the_intervention(tmp_path):
+    data = tmp_path / "series.csv"
+    youxi.generate(seed=2).rename(columns={"month": "period"}).to_csv(data, index=False)
+    with pytest.raises(ParameterError, match=r"parameter 'intervention' is needed.*from 2016-02 to 2019-11"):
+        youxi_itsa.prepare(data, {"time_column": "period"})
+
+
+def test_user_data_get_the_jump_coding_and_derived_settings_are_marked(tmp_path):
+    data = tmp_path / "series.csv"
+    youxi.generate(seed=2).to_csv(data, index=False)
+    prepared = youxi_itsa.prepare(data, {"intervention": "2017-10"})
+    assert prepared.settings["coding"] == "zero_at_intervention"
+    assert prepared.settings.source("coding") == "from the data"
+    assert prepared.settings.source("intervention") == "set"
+    assert set(prepared.settings.derived()) == {"outcomes", "coding", "seasonal", "hac_lags", "horizon"}
+    assert not prepared.book_data
+    book = youxi_itsa.prepare()
+    assert book.settings["coding"] == "one_at_intervention" and book.settings["intervention"] == "2017-10"
 
 
 def test_user_style_gbk_csv_with_chinese_columns(tmp_path):
@@ -92,27 +111,14 @@ def test_user_style_gbk_csv_with_chinese_columns(tmp_path):
     data.parent.mkdir()
     frame.to_csv(data, index=False, encoding="gbk")
     before = sha(data)
-    out = tmp_path / "report"
-    done = run_cli(data, out, "--set", "time_column=月份", "--set", "outcomes=门急诊人次,住院人次",
-                   "--set", "intervention=2018-01", "--set", "coding=zero_at_intervention")
-    assert done.returncode == 0, done.stderr
+    results = run_chapter(tmp_path, data, time_column="月份", outcomes=["门急诊人次", "住院人次"],
+                          intervention="2018-01", coding="zero_at_intervention")
     assert sha(data) == before
     assert sorted(p.name for p in data.parent.iterdir()) == ["县医院月度数据.csv"]
-    results = report.read_results(out / "results.json")
     assert results["data"]["encoding"] == "gbk"
     assert results["parameters"]["intervention"] == "2018-01"
     assert results["diagnostics"]["n_pre"] == 23
     assert {e["outcome"] for e in results["estimates"]} == {"门急诊人次", "住院人次"}
-    html = (out / "report.html").read_text(encoding="utf-8")
-    assert "门急诊人次" in html
-    assert "validate_time_series(" not in html  # code cells are hidden in the report
-    assert str(data) not in html  # the input path stays out of the shareable report
-    assert "Glyph" not in html and "Traceback" not in html  # Chinese labels draw without warnings
-    assert not re.search(r"<script[^>]+src=[\"']https?://", html)  # the report reads offline
-    assert (out / "report_files" / "mathjax" / "tex-chtml.js").exists()
-    assert "Exercises" not in html  # book-only cells are left out
-    assert len(list((out / "figures").glob("*.png"))) >= 5
-    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["chapter"] == "youxi-itsa"
 
 
 def test_quarterly_series(tmp_path):
@@ -124,10 +130,7 @@ def test_quarterly_series(tmp_path):
     data = tmp_path / "input" / "quarterly.csv"
     data.parent.mkdir()
     frame.rename_axis("quarter").reset_index().to_csv(data, index=False)
-    out = tmp_path / "q"
-    done = run_cli(data, out, "--set", "time_column=quarter", "--set", "intervention=2017Q4")
-    assert done.returncode == 0, done.stderr
-    results = report.read_results(out / "results.json")
+    results = run_chapter(tmp_path, data, time_column="quarter", intervention="2017Q4")
     assert results["diagnostics"]["frequency"] == "Q"
     assert results["diagnostics"]["settings"]["seasonal"] == "ratio_to_moving_average"
     assert len(results["diagnostics"]["outcomes"]["hospitalizations"]["seasonal_indices"]) == 4
@@ -141,32 +144,26 @@ def test_annual_series(tmp_path):
     data = tmp_path / "input" / "annual.csv"
     data.parent.mkdir()
     frame.to_csv(data, index=False, sep=";")
-    out = tmp_path / "a"
-    done = run_cli(data, out, "--set", "time_column=year", "--set", "intervention=2014",
-                   "--set", "coding=zero_at_intervention", "--set", "hac_lags=1")
-    assert done.returncode == 0, done.stderr
-    results = report.read_results(out / "results.json")
+    results = run_chapter(tmp_path, data, time_column="year", intervention="2014", hac_lags=1)
     assert results["diagnostics"]["settings"]["seasonal"] == "none"
     beta2 = next(e for e in results["estimates"] if e["model"] == "ols_newey_west" and e["term"] == "beta2")
     assert beta2["ci_low"] < -400 < beta2["ci_high"]
 
 
-@pytest.mark.parametrize("settings, r_series, outcome", [
-    (["--set", "seasonal=none"], "cost_per_hospitalization", "cost_per_hospitalization"),
-    (["--set", "seasonal=ratio_to_moving_average"], "hospitalizations_adjusted", "hospitalizations"),
+@pytest.mark.parametrize("seasonal, r_series, outcome", [
+    ("none", "cost_per_hospitalization", "cost_per_hospitalization"),
+    ("ratio_to_moving_average", "hospitalizations_adjusted", "hospitalizations"),
 ])
-def test_cli_results_agree_with_r(tmp_path, fixtures, settings, r_series, outcome):
+def test_results_agree_with_r(tmp_path, fixtures, seasonal, r_series, outcome):
     data = tmp_path / "input" / "series.csv"
     data.parent.mkdir()
     shutil.copy(fixtures / "youxi_series.csv", data)
-    out = tmp_path / "r"
-    done = run_cli(data, out, "--set", f"outcomes={outcome}", "--set", "hac_lags=3",
-                   "--set", "coding=one_at_intervention", *settings)
-    assert done.returncode == 0, done.stderr
+    results = run_chapter(tmp_path, data, outcomes=[outcome], hac_lags=3, coding="one_at_intervention",
+                          seasonal=seasonal, intervention="2017-10")
     reference = pd.read_csv(fixtures / "r_itsa_coefficients.csv")
     ref = reference[(reference.series == r_series) & (reference.coding == "one_at_intervention")
                     & (reference.se_type == "newey_west_3")].set_index("term")
-    ours = pd.DataFrame(report.read_results(out / "results.json")["estimates"])
+    ours = pd.DataFrame(results["estimates"])
     ours = ours[(ours.model == "ols_newey_west") & ours.term.isin(ref.index)].set_index("term").loc[ref.index]
     for column in ("estimate", "std_error", "p_value", "ci_low", "ci_high"):
         assert np.allclose(ours[column], ref[column], rtol=1e-6, atol=1e-9), column

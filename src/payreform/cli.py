@@ -47,10 +47,12 @@ def chapters_command(name: str | None) -> None:
         click.echo(f"  {chapter.title}  (notebook: notebooks/{chapter.notebook}, synthetic data: {chapter.study})")
         click.echo("  parameters (--set KEY=VALUE):")
         for p in chapter.parameters:
-            if p.name in {"data", "output_dir"}:
+            if p.name in {"data", "output_dir", "prepared_input"}:
                 continue
             choices = f" [{' | '.join(p.choices)}]" if p.choices else ""
-            click.echo(f"    {p.name:<13} default {p.default!r:<24} {p.help}{choices}")
+            derived = getattr(p, "derived", None)
+            default = f"from the data: {derived}" if derived and p.default is None else repr(p.default)
+            click.echo(f"    {p.name:<13} default {default:<24} {p.help}{choices}")
         click.echo("  data contract:")
         click.echo(textwrap.indent(chapter.contract, "    "))
         click.echo()
@@ -96,7 +98,7 @@ def synth_command(study: str, out: Path, seed: int | None, scale: float | None, 
 @main.command("run")
 @click.argument("chapter")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="your data file (CSV or Parquet); never modified")
+              help="your data file (CSV, Excel or Parquet); never modified")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="output folder (not the data file's folder)")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",

@@ -20,9 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from payreform.chapters import Chapter
-from payreform.errors import ParameterError
+from payreform.chapters.base import Chapter
+from payreform.errors import ContractError, ParameterError
 from payreform.io import file_sha256, read_table
+from payreform.io.tables import check_data_path
+
+REPORT_DROPPED_TAGS = {"book-only", "book-voice", "remove-cell"}
+"""Cells left out of a report on a user's data: exercises, the book's voice (the paper and its
+synthetic data), and cells the book hides."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,8 @@ def _check_output_folder(data: Path, out: Path) -> None:
         raise ParameterError(f"--out {out} is a file; give a folder")
 
 
-def check_inputs(chapter: Chapter, data: str | Path, settings: Mapping[str, Any], out: str | Path) -> dict:
-    """Read and check the data and parameters without executing anything; return the parameters."""
+def check_inputs(chapter: Any, data: str | Path, settings: Mapping[str, Any], out: str | Path) -> dict:
+    """Read and check the data and parameters without executing anything (legacy chapters)."""
     data = Path(data)
     parameters = chapter.defaults() | dict(settings)
     if chapter.check_reads_path:
@@ -71,7 +76,6 @@ _MYST_ROLES = [
     (re.compile(r"\{(?:doc|ref|term)\}`([^`<]+?)\s*<[^>]+>`"), r"\1"),
     (re.compile(r"\{doc\}`(?:[^`]*/)?([^`/]+)`"), r"the handbook page '\1'"),
     (re.compile(r"\{(?:ref|term)\}`([^`]+)`"), r"\1"),
-    (re.compile(r"\{cite:[pt]\}`([^`]+)`"), r"(\1)"),
     (re.compile(r"^\([\w-]+\)=\s*$", re.MULTILINE), ""),
 ]
 
@@ -82,11 +86,52 @@ def plain_markdown(text: str) -> str:
     Examples
     --------
     >>> plain_markdown("see {doc}`../book/running_on_your_data` and {cite:p}`bernal2017its`")
-    "see the handbook page 'running_on_your_data' and (bernal2017its)"
+    "see the handbook page 'running_on_your_data' and (Lopez Bernal et al. 2017)"
     """
+    text = _CITE.sub(lambda m: cite(m.group(2), narrative=m.group(1) == "t"), text)
     for pattern, replacement in _MYST_ROLES:
         text = pattern.sub(replacement, text)
     return text
+
+
+_CITE = re.compile(r"\{cite:([pt])\}`([^`]+)`")
+
+
+def _bibliography() -> dict[str, tuple[str, str]]:
+    """Key -> (authors as cited, year) from the handbook's references.bib."""
+    from payreform.published import data_directory
+
+    path = data_directory().parent.parent / "book" / "references.bib"
+    if not path.exists():  # pragma: no cover - payreform run works from a clone
+        return {}
+    entries = {}
+    for block in re.split(r"\n@", "\n" + path.read_text(encoding="utf-8")):
+        key = re.match(r"\w+\{([^,]+),", block)
+        if not key:
+            continue
+        author = re.search(r"author\s*=\s*\{(.*)\},?\s*$", block, flags=re.M)
+        year = re.search(r"year\s*=\s*\{([^}]*)\}", block)
+        names = [a.strip().strip("{}").split(",")[0].strip("{} ") for a in (author.group(1) if author else "").split(" and ")]
+        cited = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al."
+        entries[key.group(1).strip()] = (cited, year.group(1) if year else "n.d.")
+    return entries
+
+
+def cite(keys: str, narrative: bool = False) -> str:
+    """A citation in author-year form for plain reports ('(Lopez Bernal et al. 2017)').
+
+    Examples
+    --------
+    >>> cite("bernal2017its")
+    '(Lopez Bernal et al. 2017)'
+    >>> cite("bernal2017its", narrative=True)
+    'Lopez Bernal et al. (2017)'
+    """
+    bib = _bibliography()
+    found = [bib.get(k.strip(), (k.strip(), "")) for k in keys.split(",")]
+    if narrative:
+        return "; ".join(f"{a} ({y})" if y else a for a, y in found)
+    return "(" + "; ".join(f"{a} {y}".strip() for a, y in found) + ")"
 
 
 def render_report(notebook: Path, target: Path, with_code: bool = False) -> Path:
@@ -112,7 +157,7 @@ def render_report(notebook: Path, target: Path, with_code: bool = False) -> Path
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"book-only", "remove-cell"}), enabled=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REPORT_DROPPED_TAGS), enabled=True)
     body, _ = exporter.from_notebook_node(node)
     target.write_text(body, encoding="utf-8")
     _copy_mathjax(target.parent / "report_files" / "mathjax")
@@ -134,8 +179,28 @@ def _copy_mathjax(destination: Path) -> None:
         shutil.copy2(font, destination / fonts / font.name)
 
 
+def _execute(source_notebook: Path, target: Path, parameters: Mapping[str, Any], cwd: Path,
+             progress: bool) -> None:
+    import jupytext
+    import papermill
+
+    with tempfile.TemporaryDirectory(prefix="payreform-nb-") as scratch:
+        source = Path(scratch) / "chapter.ipynb"
+        jupytext.write(jupytext.read(source_notebook), source)
+        try:
+            papermill.execute_notebook(str(source), str(target), parameters=dict(parameters), kernel_name="python3",
+                                       progress_bar=progress, cwd=str(cwd), log_output=False)
+        except papermill.PapermillExecutionError as exc:
+            if exc.ename in {"ContractError", "ParameterError", "PayreformError"}:
+                error = ContractError if exc.ename == "ContractError" else ParameterError
+                raise error(str(exc.evalue)) from None
+            raise NotebookFailed(
+                f"the notebook stopped at cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+            ) from None
+
+
 def run_chapter(
-    chapter: Chapter,
+    chapter: Any,
     data: str | Path,
     settings: Mapping[str, Any],
     out: str | Path,
@@ -146,12 +211,17 @@ def run_chapter(
 ) -> RunOutput:
     """Check the data, execute the chapter notebook with papermill and render the report.
 
+    The chapter's ``prepare`` reads, hashes and checks the data once; the notebook receives what
+    it prepared (a pickle in a scratch folder) instead of reading the file again. Everything is
+    written into a scratch folder first and moved into ``out`` only when the run succeeds, so a
+    failed run leaves nothing behind (except, for a notebook error, ``out/notebook-failed.ipynb``).
+
     Parameters
     ----------
     chapter
         From :func:`payreform.chapters.get`.
     data
-        The analyst's CSV or Parquet file (read only; never modified).
+        The analyst's CSV, Excel or Parquet file (read only; never modified).
     settings
         Parameter values overriding the chapter's defaults (already typed).
     out
@@ -166,10 +236,64 @@ def run_chapter(
     Raises
     ------
     ContractError, ParameterError
-        Before anything is executed, if the data or parameters are unusable.
+        If the data or parameters are unusable (nothing is executed or written).
     NotebookFailed
         If the notebook raises while executing.
     """
+    if not isinstance(chapter, Chapter):
+        return _run_legacy(chapter, data, settings, out, with_code=with_code, progress=progress, log=log)
+    data = check_data_path(data)
+    out = Path(out)
+    _check_output_folder(data, out)
+    prepared = chapter.prepare(str(data), dict(settings))
+    derived = prepared.settings.derived()
+    log(f"{data.name}: {prepared.data.get('rows', '?')} rows meet the '{chapter.name}' data contract"
+        + (f"; from the data: {', '.join(derived)}" if derived else ""))
+    before = prepared.data.get("sha256")
+    with tempfile.TemporaryDirectory(prefix="payreform-run-") as scratch:
+        staging = Path(scratch) / "out"
+        staging.mkdir()
+        prepared_file = prepared.save(Path(scratch) / "prepared.pickle")
+        parameters = chapter.defaults() | dict(settings) | {
+            "data": str(data.resolve()), "output_dir": str(staging), "prepared_input": str(prepared_file)}
+        notebook = staging / "notebook.ipynb"
+        log(f"executing the chapter notebook ({chapter.notebook})")
+        try:
+            _execute(chapter.notebook_path(), notebook, parameters, staging, progress)
+        except NotebookFailed as exc:
+            out.mkdir(parents=True, exist_ok=True)
+            if notebook.exists():
+                shutil.copy2(notebook, out / "notebook-failed.ipynb")
+            raise NotebookFailed(f"{exc} (the partial notebook is in {out / 'notebook-failed.ipynb'})") from None
+        if not (staging / "results.json").exists():
+            raise NotebookFailed(f"the notebook finished but wrote no results.json (chapter {chapter.name})")
+        log("rendering report.html")
+        render_report(notebook, staging / "report.html", with_code=with_code)
+        if before is not None and file_sha256(data) != before:  # pragma: no cover - would be a bug
+            raise RuntimeError(f"the input file {data} changed during the run; please report this")
+        out.mkdir(parents=True, exist_ok=True)
+        for item in staging.iterdir():
+            target = out / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            shutil.move(str(item), str(target))
+    figures = tuple(sorted((out / "figures").glob("*.png")))
+    return RunOutput(out, out / "notebook.ipynb", out / "report.html", out / "results.json", figures)
+
+
+def _run_legacy(
+    chapter: Any,
+    data: str | Path,
+    settings: Mapping[str, Any],
+    out: str | Path,
+    *,
+    with_code: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] = lambda message: None,
+) -> RunOutput:
+    """Chapters not yet converted to a runner: pre-check, then the notebook reads the data again."""
     import jupytext
     import papermill
 
@@ -204,4 +328,3 @@ def run_chapter(
         raise NotebookFailed(f"the notebook finished but wrote no results.json into {out}")
     figures = tuple(sorted((out / "figures").glob("*.png")))
     return RunOutput(out, notebook, report, results, figures)
-

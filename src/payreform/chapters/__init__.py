@@ -41,3 +41,8 @@ def get(name: str):
 
 
 __all__ = ["CHAPTERS", "Chapter", "Parameter", "PreparedInput", "Settings", "get", "register"]
+
+from payreform.chapters import youxi_itsa  # noqa: E402 - the runners register below
+
+for _module in (youxi_itsa,):
+    CHAPTERS[_module.CHAPTER.name] = _module.CHAPTER

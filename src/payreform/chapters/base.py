@@ -174,13 +174,14 @@ def _show(value: Any) -> str:
 def resolve(parameters: tuple[Parameter, ...], given: Mapping[str, Any], derived: Mapping[str, Any]) -> Settings:
     """Combine the chapter's defaults, the values given and the values derived from the data.
 
-    A value given that differs from the default is ``set``; a parameter left at None that the
-    chapter derived is ``from the data``; anything else is ``default``.
+    A value in ``derived`` (the runner puts there what it resolved from the data: a default of
+    None or ``auto``, or a value the data force) is ``from the data``; a value given that
+    differs from the default is ``set``; anything else is ``default``.
     """
     settings = []
     for p in parameters:
         value = given.get(p.name, p.default)
-        if p.name in derived and value is None:
+        if p.name in derived:
             settings.append(Setting(p.name, derived[p.name], SOURCE_DATA))
         elif value != p.default:
             settings.append(Setting(p.name, value, SOURCE_SET))

@@ -81,8 +81,24 @@ class ChapterResult(ABC):
         return self.prepared.book_data
 
     def settings_table(self) -> pd.DataFrame:
-        """Parameter, value and source (default, set, from the data) of every setting."""
-        return self.prepared.settings.table()
+        """Parameter, value and source (default, set, from the data) of every setting that applies.
+
+        The data file is shown by name (a shareable report does not reveal local paths); the
+        synthetic data's own settings (seed, scale) are left out on a user's data.
+        """
+        skip = ("output_dir", "prepared_input") + (() if self.book_data else ("seed", "scale"))
+        table = self.prepared.settings.table(skip=skip)
+        table.loc[table["parameter"] == "data", "value"] = self.prepared.data.get("file", "the book's synthetic data")
+        return table
+
+    def data_line(self) -> str:
+        """One sentence on the data: file name, rows and checksum (or the synthetic data's seed)."""
+        info = self.prepared.data
+        if self.book_data:
+            return (f"Data: the book's synthetic data (seed {info.get('seed')}), {info.get('rows')} rows, "
+                    f"SHA-256 {str(info.get('sha256'))[:16]}….")
+        name = info.get("file", "a data frame")
+        return f"Data: `{name}`, {info.get('rows')} rows, SHA-256 {str(info.get('sha256'))[:16]}…."
 
     def results_document(self) -> dict[str, Any]:
         """Everything ``results.json`` holds besides the schema version (for tests and exports)."""

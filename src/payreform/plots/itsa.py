@@ -159,3 +159,26 @@ def coefficient_grid(comparison: pd.DataFrame, terms=("beta1", "beta2", "beta3")
             ax.get_legend().remove()
     fig.tight_layout()
     return fig
+
+
+def annual_indicator_figure(shares: pd.DataFrame, management: pd.DataFrame) -> Figure:
+    """The Youxi paper's yearly indicators: visit shares (Table 4) and management rates (Table 5).
+
+    ``shares`` has ``year``, ``primary_care_share_pct`` and ``hospital_share_pct``; ``management``
+    has ``condition``, ``indicator`` and one column per year (the year as its name).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.3))
+    axes[0].plot(shares["year"], shares["primary_care_share_pct"], "o-", label="primary care")
+    axes[0].plot(shares["year"], shares["hospital_share_pct"], "s-", label="hospitals")
+    axes[0].set_title("Share of healthcare outpatient visits (%)")
+    axes[0].legend(fontsize=8)
+    years = [c for c in management.columns if str(c).isdigit()]
+    for record in management.to_dict(orient="records"):
+        axes[1].plot([int(y) for y in years], [record[y] for y in years], "o-",
+                     label=f"{record['condition']}: {str(record['indicator']).replace('_', ' ')}")
+    axes[1].set_title("Health management (%)")
+    axes[1].legend(fontsize=7)
+    for ax in axes:
+        ax.set_xticks(sorted(set(shares["year"])))
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,600 @@
+"""Chapter runner ``youxi-itsa``: single-series interrupted time-series analysis.
+
+``prepare`` reads the series once, checks it against the data contract and resolves every
+setting (the intervention and coding on the book's data come from the study; on a user's data
+the intervention must be given). ``run`` fits every outcome (seasonal adjustment, segmented
+regression with Newey-West errors or quasi-Poisson), computes the effects at the horizon on the
+outcome's own scale, the diagnostics and the robustness tables, and, on the book's data only,
+the comparison with the planted truth and the paper.
+
+Examples
+--------
+>>> from payreform.chapters import youxi_itsa
+>>> result = youxi_itsa.run(youxi_itsa.prepare())
+>>> result.settings["intervention"], len(result.analyses)
+('2017-10', 4)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from payreform import itsa, narrative, plots, published, report, trend
+from payreform.chapters.base import (
+    COMMON_PARAMETERS,
+    RUNTIME_PARAMETERS,
+    Chapter,
+    Parameter,
+    PreparedInput,
+    load_frame,
+    load_prepared,
+    resolve,
+)
+from payreform.chapters.itsa_common import (
+    USER_CODING,
+    check_model_settings,
+    hac_lags_for,
+    itsa_parameter,
+    resolve_fourier,
+    resolve_seasonal,
+)
+from payreform.chapters.result import ChapterResult
+from payreform.contracts import TimeSeriesData, require_column, validate_time_series
+from payreform.errors import ParameterError
+from payreform.periods import FREQUENCY_NAMES, parse_periods
+from payreform.synth import youxi
+
+NAME = "youxi-itsa"
+
+CONTRACT = """\
+One row per period (month, quarter or year), no gaps, no duplicate periods.
+- time_column (default `month`): `2016-02`, `2016-02-01`, `2016年2月`, `2016Q1`, `2016` or an Excel date.
+- outcomes: numeric, no missing values, >= 0; a column whose name ends in `_rate`, `_pct`,
+  `率` or `(%)` is a percentage and must lie in [0, 100].
+- intervention: the first period under the reform, inside the data, with at least 3 periods
+  before and 3 from it on (required for your data).
+- offset (optional, quasi-Poisson only): a population column, > 0.
+CSV in UTF-8 (with or without BOM) or GBK, comma/semicolon/tab separated, Excel (.xlsx/.xls,
+first sheet unless sheet=NAME) or Parquet."""
+
+PARAMETERS = (
+    *COMMON_PARAMETERS,
+    Parameter("seed", "int", youxi.DEFAULT_SEED, "seed of the synthetic data"),
+    Parameter("output_dir", "str", "reports/youxi-itsa", "folder for results.json, tables/ and figures/"),
+    itsa_parameter("time_column"),
+    itsa_parameter("outcomes"),
+    itsa_parameter("intervention"),
+    itsa_parameter("coding"),
+    itsa_parameter("impact"),
+    itsa_parameter("seasonal"),
+    itsa_parameter("log"),
+    Parameter("model", "str", "ols", "ols (Newey-West) or quasipoisson", choices=itsa.MODELS),
+    Parameter("offset", "str", None, "population column for quasi-Poisson rates", optional=True),
+    Parameter("fourier", "int", 2, "sine/cosine pairs for seasonality in quasi-Poisson fits (at most 1 for "
+              "quarters, none for years)"),
+    itsa_parameter("hac_lags"),
+    itsa_parameter("bg_order"),
+    itsa_parameter("horizon"),
+    *RUNTIME_PARAMETERS,
+)
+
+TERM_LABELS = {"beta0": "β0 level", "beta1": "β1 pre slope", "beta2": "β2 level change",
+               "beta3": "β3 slope change", "post_slope": "β1+β3 post slope"}
+
+
+@dataclass(frozen=True)
+class YouxiPrepared(PreparedInput):
+    """The validated series and the resolved settings."""
+
+    series: TimeSeriesData = field(default=None, repr=False)
+
+
+def _intervention_needed(frame: pd.DataFrame, time_column: str) -> ParameterError:
+    require_column(frame, time_column, "time_column")
+    periods = parse_periods(frame[time_column], time_column)
+    return ParameterError(
+        f"parameter 'intervention' is needed for your data: set the first period under the reform, for "
+        f"example --set intervention={periods[len(periods) // 2]} (the data run from {periods.min()} to "
+        f"{periods.max()})"
+    )
+
+
+def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> YouxiPrepared:
+    """Read, hash and check the data once and resolve every setting (see the module docstring).
+
+    Parameters
+    ----------
+    data
+        None (the book's synthetic Youxi series), a file path (CSV, Excel or Parquet) or a DataFrame.
+    parameters
+        Values of :data:`PARAMETERS` (missing ones take their defaults); a notebook passes
+        ``CHAPTER.collect(globals())``.
+
+    Raises
+    ------
+    ContractError, ParameterError
+        One line naming the column, row or parameter at fault.
+    """
+    given = dict(parameters or {})
+    if given.get("prepared_input"):
+        return load_prepared(given["prepared_input"], NAME)
+    CHAPTER.check_names(given)
+    values = CHAPTER.defaults() | given
+    data = values["data"] if data is None else data
+    frame, info = load_frame(data, values["sheet"], lambda: youxi.generate(seed=values["seed"]),
+                             {"study": "youxi", "seed": values["seed"]})
+    book = info["source"] == "synthetic"
+    derived: dict[str, Any] = {}
+    if values["intervention"] is None:
+        if not book:
+            raise _intervention_needed(frame, values["time_column"])
+        derived["intervention"] = youxi.INTERVENTION
+    intervention = values["intervention"] or derived["intervention"]
+    ts = validate_time_series(frame, time_column=values["time_column"], outcomes=values["outcomes"],
+                              intervention=intervention, offset=values["offset"])
+    if values["outcomes"] is None:
+        derived["outcomes"] = list(ts.outcomes)
+    if values["coding"] is None:
+        derived["coding"] = youxi.CODING if book else USER_CODING
+    n = len(ts.frame)
+    if values["seasonal"] == "auto":
+        derived["seasonal"] = resolve_seasonal("auto", ts.frequency, n)
+    if values["hac_lags"] == "auto":
+        derived["hac_lags"] = hac_lags_for("auto", n)
+    if values["model"] == "quasipoisson" and resolve_fourier(values["fourier"], ts.frequency) != values["fourier"]:
+        derived["fourier"] = resolve_fourier(values["fourier"], ts.frequency)  # the frequency allows fewer pairs
+    if values["horizon"] is None:
+        derived["horizon"] = ts.n_post - 1
+    n_terms = {"level": 3, "slope": 3, "level_and_slope": 4}[values["impact"]]
+    check_model_settings(ts, values | derived, n_terms=n_terms)
+    return YouxiPrepared(chapter=NAME, settings=resolve(PARAMETERS, values, derived), data=info, series=ts)
+
+
+def analysis_settings(prepared: YouxiPrepared) -> dict[str, Any]:
+    """Keyword arguments of :func:`payreform.itsa.analyse_series` from the resolved settings."""
+    s = prepared.settings
+    quasi = s["model"] == "quasipoisson"
+    return {"intervention": prepared.series.intervention, "seasonal": s["seasonal"], "log": bool(s["log"]),
+            "model": s["model"], "coding": s["coding"], "impact": s["impact"], "hac_lags": s["hac_lags"],
+            "bg_order": int(s["bg_order"]), "offset": s["offset"] if quasi else None,
+            "fourier": int(s["fourier"] or 0) if quasi else 0}
+
+
+def _effects(analyses: tuple[itsa.SeriesAnalysis, ...], horizon: int) -> pd.DataFrame:
+    rows = []
+    for a in analyses:
+        effect = a.effect_at(horizon)
+        for estimate in (effect.absolute, effect.relative):
+            rows.append({"model": a.model_name, "outcome": a.outcome, **estimate.row(), "period": str(effect.period),
+                         "horizon": effect.horizon, "fitted": effect.fitted,
+                         "counterfactual": effect.counterfactual, "scale": effect.scale,
+                         "n_obs": a.model.n_obs})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class BookComparison:
+    """What only the book's data allow: truth and paper beside the estimates, and the paper's tables."""
+
+    comparison: pd.DataFrame
+    planted_indices: pd.DataFrame
+    seasonal_bias: pd.DataFrame
+    implied_denominators: pd.DataFrame
+    visits_2016: float
+    chi2_with_visits: float
+
+
+def _book_comparison(prepared: YouxiPrepared, estimates: pd.DataFrame, coding: str, hac_lags: int) -> BookComparison:
+    ts = prepared.series
+    comparison = report.side_by_side(estimates[estimates["model"] != "quasipoisson"],
+                                     youxi.truth(coding=coding), youxi.published(coding=coding))
+    planted = youxi.seasonal_factors(ts.frame.index).groupby(ts.frame.index.month).mean()
+    planted = planted / planted.mean()
+    bias = pd.DataFrame()
+    if ts.frequency == "M":
+        noiseless = validate_time_series(youxi.generate(noise_scale=0.0), outcomes=list(youxi.OUTCOMES),
+                                         intervention=youxi.INTERVENTION)
+        bias = pd.concat([itsa.seasonal_method_comparison(noiseless.frame, o, intervention=noiseless.intervention,
+                                                          coding=coding, hac_lags=hac_lags)
+                          for o in youxi.OUTCOMES], ignore_index=True)
+        bias = bias.merge(youxi.truth(coding=coding), on=["outcome", "term"])
+        bias["estimate / truth"] = bias["estimate"] / bias["value"]
+    implied = trend.implied_denominator_table(youxi.annual_trend_tests())
+    table4 = published.load("youxi_table4_services")
+    first = table4.iloc[0]
+    visits = float(first["healthcare_outpatient_visits_10k"]) * 10_000
+    share = table4["primary_care_share_pct"].to_numpy() / 100
+    totals = table4["healthcare_outpatient_visits_10k"].to_numpy() * 10_000
+    chi2 = trend.cochran_armitage(share * totals, totals).statistic
+    return BookComparison(comparison, planted, bias, implied, visits, float(chi2))
+
+
+@dataclass(frozen=True, eq=False)
+class YouxiResult(ChapterResult):
+    """Everything the Youxi chapter computes (see :func:`run`)."""
+
+    analyses: tuple[itsa.SeriesAnalysis, ...] = ()
+    count_models: tuple[itsa.SeriesAnalysis, ...] = ()
+    effects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    agreement: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lag_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    codings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    seasonal_methods: pd.DataFrame = field(default_factory=pd.DataFrame)
+    book: BookComparison | None = None
+
+    chapter = NAME
+
+    # ------------------------------------------------------------------ the series and its settings
+
+    @property
+    def series(self) -> TimeSeriesData:
+        """The validated series."""
+        return self.prepared.series
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Readable outcome names (the study's labels on book data, column names otherwise)."""
+        if self.book_data:
+            return dict(youxi.OUTCOME_LABELS)
+        return {o: o for o in self.series.outcomes}
+
+    def data_summary(self) -> pd.DataFrame:
+        """One row: first and last period, periods before and from the intervention, settings used."""
+        ts, s = self.series, self.settings
+        return pd.DataFrame({
+            "first period": [str(ts.frame.index[0])], "last period": [str(ts.frame.index[-1])],
+            "frequency": [FREQUENCY_NAMES[ts.frequency]], "periods": [len(ts.frame)],
+            "before the intervention": [ts.n_pre], "from the intervention on": [ts.n_post],
+            "intervention": [str(ts.intervention)], "seasonal adjustment": [s["seasonal"]],
+            "Newey-West lag": [s["hac_lags"]], "scale": ["ln(y + 1)" if s["log"] else "y"],
+        })
+
+    @property
+    def ols(self) -> tuple[itsa.SeriesAnalysis, ...]:
+        """The analyses fitted by OLS."""
+        return tuple(a for a in self.analyses if a.model_name != "quasipoisson")
+
+    # ------------------------------------------------------------------ results
+
+    def estimates(self) -> pd.DataFrame:
+        """Model terms of every fit (and the quasi-Poisson comparison), then the effects at the horizon."""
+        parts = [itsa.results_table(list(self.analyses))]
+        if self.count_models:
+            parts.append(itsa.results_table(list(self.count_models)))
+        effects = self.effects.drop(columns=["fitted", "counterfactual", "horizon", "scale"], errors="ignore")
+        parts.append(effects)
+        return pd.concat(parts, ignore_index=True)
+
+    def diagnostics_table(self) -> pd.DataFrame:
+        """Breusch-Godfrey, Durbin-Watson, R², lag and dispersion per fit."""
+        return itsa.diagnostics_table(list(self.analyses) + list(self.count_models))
+
+    def diagnostics(self) -> dict:
+        """The ``diagnostics`` block of ``results.json``."""
+        ts = self.series
+        block = {
+            "frequency": ts.frequency, "n_periods": len(ts.frame), "n_pre": ts.n_pre, "n_post": ts.n_post,
+            "intervention": str(ts.intervention),
+            "settings": {k: v for k, v in self.settings.values().items() if k not in ("data", "prepared_input")},
+            "outcomes": {a.outcome: a.diagnostics() for a in self.analyses},
+            "quasipoisson": {p.outcome: p.diagnostics() for p in self.count_models},
+            "effects": self.effects.to_dict(orient="records"),
+        }
+        if self.book is not None:
+            block["implied_denominators"] = self.book.implied_denominators.to_dict(orient="records")
+        return block
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Estimates, effects, diagnostics and the robustness tables."""
+        tables = {"estimates": self.estimates(), "effects": self.effects, "diagnostics": self.diagnostics_table(),
+                  "settings": self.settings_table(), "data_summary": self.data_summary()}
+        for name in ("lag_table", "codings", "seasonal_methods", "agreement"):
+            if not getattr(self, name).empty:
+                tables[name] = getattr(self, name)
+        return tables
+
+    def effects_shown(self) -> pd.DataFrame:
+        """The effects table for reading: outcome, period, effect, estimate and 95% interval."""
+        rows = []
+        for row in self.effects.itertuples():
+            relative = row.term == "relative_effect"
+            show = narrative.fmt_percent if relative else (lambda v: narrative.fmt(v, 2))
+            rows.append({"outcome": self.labels.get(row.outcome, row.outcome), "period": row.period,
+                         "effect": "relative" if relative else "absolute", "estimate": show(row.estimate),
+                         "95% CI": f"{show(row.ci_low)} to {show(row.ci_high)}",
+                         "p-value": narrative.fmt_p(row.p_value)[2:].strip("= ").replace("< ", "<")})
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ text
+
+    def _jump(self, analysis: itsa.SeriesAnalysis) -> tuple[float, float, float, float] | None:
+        model = analysis.model
+        if "beta2" not in model.params.index:
+            return None
+        combo = model.level_change_at_intervention()
+        low, high = combo.interval()
+        return combo.estimate, low, high, combo.p_value
+
+    def outcome_sentence(self, analysis: itsa.SeriesAnalysis) -> str:
+        """What the model says about one outcome, in words chosen by the numbers."""
+        model = analysis.model
+        label = self.labels.get(analysis.outcome, analysis.outcome)
+        unit = FREQUENCY_NAMES[self.series.frequency].replace("ly", "").replace("annual", "year")
+        log_scale = model.scale != "linear"
+        parts = []
+        jump = self._jump(analysis)
+        if jump is not None:
+            est, low, high, p = jump
+            if log_scale:
+                size = f"{narrative.fmt_percent(np.expm1(est))} ({narrative.fmt_interval(np.expm1(low), np.expm1(high), percent=True)})"
+            else:
+                size = f"{narrative.fmt(est)} ({narrative.fmt_interval(low, high)})"
+            parts.append(f"the level changed at {self.series.intervention} by {size}, "
+                         f"{narrative.significance(p)}")
+        if "beta3" in model.params.index:
+            combo = model.term("beta3")
+            low, high = combo.interval()
+            if log_scale:
+                size = f"{narrative.fmt_percent(np.expm1(combo.estimate), 2)} per {unit} " \
+                       f"({narrative.fmt_interval(np.expm1(low), np.expm1(high), percent=True)})"
+            else:
+                size = f"{narrative.fmt(combo.estimate)} per {unit} ({narrative.fmt_interval(low, high)})"
+            parts.append(f"the slope changed by {size}, {narrative.significance(combo.p_value)}")
+        effect = self.effects[(self.effects["outcome"] == analysis.outcome)
+                              & (self.effects["term"] == "relative_effect")
+                              & (self.effects["model"] == analysis.model_name)]
+        text = f"**{label}**: " + "; ".join(parts) + "."
+        if not effect.empty:
+            e = effect.iloc[0]
+            side = narrative.direction(e["estimate"], "above", "below", "at")
+            text += (f" In {e['period']} the fitted series was {narrative.fmt_percent(abs(e['estimate']))[1:]} "
+                     f"{side} the counterfactual ({narrative.fmt_interval(e['ci_low'], e['ci_high'], percent=True)}).")
+        return text
+
+    def summary(self) -> str:
+        """What was run and what it found, in a few sentences generated from the numbers."""
+        ts, s = self.series, self.settings
+        freq = FREQUENCY_NAMES[ts.frequency]
+        names = narrative.join([self.labels.get(o, o) for o in ts.outcomes])
+        model = ("quasi-Poisson segmented regression (effects as rate ratios)" if s["model"] == "quasipoisson"
+                 else f"segmented regression by OLS on {'ln(y + 1)' if s['log'] else 'y'} with Newey-West "
+                      f"standard errors (lag {s['hac_lags']})")
+        lines = [f"The {freq} series of {names} run from {ts.frame.index[0]} to {ts.frame.index[-1]} "
+                 f"({len(ts.frame)} periods: {ts.n_pre} before the intervention in {ts.intervention} and "
+                 f"{ts.n_post} from it on). Each outcome was fitted by {model}"
+                 + (", after seasonal adjustment by the ratio-to-moving-average method" if s["seasonal"] ==
+                    "ratio_to_moving_average" else
+                    ", with calendar-season indicators" if s["seasonal"] == "season_dummies" else "")
+                 + "."]
+        lines += [self.outcome_sentence(a) for a in self.analyses]
+        lines.append("An interrupted time series attributes to the intervention any change that coincides "
+                     "with it; it cannot separate the reform from other events at the same time.")
+        return "\n\n".join(lines)
+
+    def warnings(self) -> list[str]:
+        """Remaining autocorrelation, short segments, few periods for the seasonal indices."""
+        out = []
+        for a in self.analyses:
+            bg = getattr(a.model, "breusch_godfrey", None)
+            if bg is not None and narrative.significant(bg.p_value):
+                out.append(f"Residual autocorrelation remains in '{a.outcome}' (Breusch-Godfrey {narrative.fmt_p(bg.p_value)}): "
+                           "Newey-West intervals from short series are too narrow; read p-values near 0.05 as "
+                           "inconclusive.")
+        ts = self.series
+        if min(ts.n_pre, ts.n_post) < 8:
+            out.append(f"Short segments: {ts.n_pre} periods before and {ts.n_post} from the intervention on "
+                       "(8 or more on each side are advisable).")
+        for p in list(self.analyses) + list(self.count_models):
+            dispersion = getattr(p.model, "dispersion", None)
+            if dispersion is not None and dispersion > 1.5 and p.model_name == "quasipoisson":
+                out.append(f"'{p.outcome}' is over-dispersed (dispersion {narrative.fmt(dispersion, 1)}): a plain "
+                           "Poisson model would overstate precision; the quasi-Poisson errors allow for it.")
+        return out
+
+    def glue_values(self) -> dict[str, Any]:
+        """Values the book page glues (prefix ``youxi_``)."""
+        values: dict[str, Any] = {}
+        for row in itsa.results_table(list(self.analyses)).itertuples():
+            for suffix, value in (("", row.estimate), ("_lo", row.ci_low), ("_hi", row.ci_high),
+                                  ("_p", row.p_value)):
+                values[f"youxi_{row.outcome}_{row.term}{suffix}"] = float(value)
+        diag = self.diagnostics_table()
+        values["youxi_bg_p_max"] = float(diag["bg_p_value"].max()) if diag["bg_p_value"].notna().any() else float("nan")
+        if not self.codings.empty:
+            first = self.codings[self.codings["outcome"] == self.series.outcomes[0]]
+            for row in first.itertuples():
+                values[f"youxi_beta2_{row.coding}"] = float(row.beta2)
+        if self.count_models:
+            values["youxi_qp_dispersion"] = float(max(p.model.dispersion for p in self.count_models))
+            values["youxi_qp_n_disagree"] = int((~self.agreement["same_conclusion"]).sum())
+        if self.book is not None:
+            comparison = self.book.comparison
+            values["youxi_n_covered"] = int(comparison["covers_truth"].sum())
+            values["youxi_n_intervals"] = int(comparison["covers_truth"].notna().sum())
+            bias = self.book.seasonal_bias
+            if not bias.empty:
+                shrink = bias.query("seasonal == 'ratio_to_moving_average' and term == 'beta2'")["estimate / truth"]
+                values["youxi_rma_beta2_shrink_min"] = float(100 * (1 - shrink.max()))
+                values["youxi_rma_beta2_shrink_max"] = float(100 * (1 - shrink.min()))
+            for row in self.book.implied_denominators.itertuples():
+                values[f"youxi_implied_n_{row.indicator}"] = int(round(float(row.implied_n_per_group)))
+            values["youxi_visits_2016"] = int(self.book.visits_2016)
+            values["youxi_chi2_with_visits"] = float(self.book.chi2_with_visits)
+        return values
+
+    # ------------------------------------------------------------------ figures
+
+    def figure_names(self) -> tuple[str, ...]:
+        """series, seasonal_indices (if adjusted), coefficients, residuals_<n> per OLS outcome,
+        itsa_counterfactual, and annual_indicators on the book's data."""
+        names = ["series"]
+        if any(a.seasonal is not None for a in self.analyses):
+            names.append("seasonal_indices")
+        names.append("coefficients")
+        names += [f"residuals_{i + 1}" for i in range(len(self.ols))]
+        names.append("itsa_counterfactual")
+        if self.book is not None:
+            names.append("annual_indicators")
+        return tuple(names)
+
+    def seasonal_indices(self) -> pd.DataFrame:
+        """Estimated seasonal indices per outcome (and the planted ones on the book's data)."""
+        indices = pd.DataFrame({a.outcome: a.seasonal.indices for a in self.analyses if a.seasonal is not None})
+        if self.book is not None and not indices.empty:
+            for outcome in list(indices.columns):
+                indices[f"{outcome} (planted)"] = self.book.planted_indices[outcome].to_numpy()
+        return indices
+
+    def figure(self, name: str) -> Figure:
+        """Draw the named figure (see :meth:`figure_names`)."""
+        ts = self.series
+        if name == "series":
+            return plots.series_grid(ts.frame, ts.outcomes, ts.intervention, self.labels)
+        if name == "seasonal_indices":
+            indices = pd.DataFrame({a.outcome: a.seasonal.indices for a in self.analyses if a.seasonal is not None})
+            return plots.seasonal_index_figure(indices)
+        if name == "coefficients":
+            table = self.book.comparison if self.book is not None else \
+                itsa.results_table(list(self.analyses))
+            return plots.coefficient_grid(table, labels=self.labels)
+        if name.startswith("residuals_"):
+            analysis = self.ols[int(name.split("_")[1]) - 1]
+            return plots.residual_figure(analysis.model)
+        if name == "itsa_counterfactual":
+            return plots.itsa_grid(list(self.analyses), self.labels)
+        if name == "annual_indicators" and self.book is not None:
+            return plots.annual_indicator_figure(published.load("youxi_table4_services"),
+                                                 published.load("youxi_table5_health_management"))
+        raise KeyError(f"no figure '{name}'; available: {', '.join(self.figure_names())}")
+
+
+def run(prepared: YouxiPrepared) -> YouxiResult:
+    """Fit every outcome and compute effects, diagnostics and robustness tables (see the module docstring)."""
+    ts, s = prepared.series, prepared.settings
+    settings = analysis_settings(prepared)
+    analyses = tuple(itsa.analyse_series(ts.frame, o, **settings) for o in ts.outcomes)
+    effects = _effects(analyses, int(s["horizon"]))
+    ols = [a for a in analyses if a.model_name != "quasipoisson"]
+    count_models: tuple[itsa.SeriesAnalysis, ...] = ()
+    agreement = pd.DataFrame()
+    if s["model"] == "ols":
+        counts = [o for o in ts.outcomes if (ts.frame[o] % 1 == 0).all() and (ts.frame[o] > 0).any()]
+        fourier = resolve_fourier(2, ts.frequency)
+        count_models = tuple(itsa.analyse_series(ts.frame, o, intervention=ts.intervention, model="quasipoisson",
+                                                 coding=s["coding"], impact=s["impact"], fourier=fourier)
+                             for o in counts)
+        by_outcome = {a.outcome: a for a in analyses}
+        if count_models:
+            agreement = pd.concat([itsa.compare_conclusions(by_outcome[p.outcome], p) for p in count_models],
+                                  ignore_index=True)
+    lag_table = pd.DataFrame()
+    if s["impact"] != "level" and ols:
+        lags = tuple([None, *range(0, min(6, len(ts.frame) - 6) + 1)])
+        lag_table = pd.concat([itsa.lag_sensitivity(a, lags=lags) for a in ols], ignore_index=True)
+    codings = pd.DataFrame()
+    if s["impact"] == "level_and_slope" and ols:
+        codings = pd.concat([itsa.coding_comparison(a) for a in ols], ignore_index=True)
+    seasonal_methods = pd.DataFrame()
+    if ts.frequency != "Y" and len(ts.frame) >= 2 * (12 if ts.frequency == "M" else 4) \
+            and all((ts.frame[o] > 0).all() for o in ts.outcomes):
+        seasonal_methods = pd.concat([itsa.seasonal_method_comparison(ts.frame, o, intervention=ts.intervention,
+                                                                      coding=s["coding"], hac_lags=s["hac_lags"])
+                                      for o in ts.outcomes], ignore_index=True)
+    book = None
+    if prepared.book_data:
+        book = _book_comparison(prepared, itsa.results_table(list(analyses)), s["coding"], int(s["hac_lags"]))
+    return YouxiResult(prepared=prepared, analyses=analyses, count_models=count_models, effects=effects,
+                       agreement=agreement, lag_table=lag_table, codings=codings,
+                       seasonal_methods=seasonal_methods, book=book)
+
+
+
+# ----------------------------------------------------------------------------- sentences chosen by the numbers
+
+
+def model_text(result: YouxiResult) -> str:
+    """What the coding of the interaction makes of β2, for the coding and scale of this run."""
+    s, ts = result.settings, result.series
+    t0 = int(ts.n_pre + 1)
+    meaning = {
+        "zero_at_intervention": f"$XT_t$ is 0 in the intervention period ({ts.intervention}), so β2 is the jump "
+                                "at the intervention",
+        "one_at_intervention": f"$XT_t$ is 1 in the intervention period ({ts.intervention}), so β2 is the jump at "
+                               "the intervention minus one period's slope change (the jump is β2 + β3)",
+        "time_times_post": f"$XT_t = T$ from the intervention on, so β2 is the gap between the post- and "
+                           f"pre-intervention lines at $T = 0$, not the jump (the jump is β2 + β3·{t0})",
+    }[s["coding"]]
+    text = f"In this run the interaction is coded `{s['coding']}`: {meaning}. The intervention period is $T_0 = {t0}$."
+    if s["model"] == "quasipoisson":
+        text += " The model is quasi-Poisson: coefficients are on the log scale and the tables add rate ratios."
+    elif s["log"]:
+        text += (" The outcome is modelled as ln(y + 1): each change is also shown as a percentage, "
+                 "100 (e^β − 1).")
+    return text
+
+
+def autocorrelation_text(result: YouxiResult) -> str:
+    """Which outcomes still show residual autocorrelation, by the Breusch-Godfrey p-values."""
+    table = result.diagnostics_table()
+    table = table[table["bg_p_value"].notna()]
+    if table.empty:
+        return "The Breusch-Godfrey test applies to the OLS fits; this run has none."
+    order = int(table["bg_order"].iloc[0])
+    rejected = table[table["bg_p_value"] < narrative.ALPHA]
+    kept = table[table["bg_p_value"] >= narrative.ALPHA]
+    name = {o: result.labels.get(o, o) for o in table["outcome"]}
+    if kept.empty:
+        return (f"The Breusch-Godfrey test of order {order} finds residual autocorrelation for every outcome "
+                f"(largest p-value {narrative.fmt_p(table['bg_p_value'].max())[4:]}), so ordinary standard errors "
+                "would be too small; the Newey-West errors allow for it.")
+    if rejected.empty:
+        return (f"The Breusch-Godfrey test of order {order} does not find residual autocorrelation for any "
+                f"outcome (smallest p-value {narrative.fmt_p(table['bg_p_value'].min())[4:]}). With few periods the "
+                "test has little power, so the Newey-West errors are kept.")
+    return (f"The Breusch-Godfrey test of order {order} finds residual autocorrelation for "
+            f"{narrative.join([name[o] for o in rejected['outcome']])}, but not for "
+            f"{narrative.join([name[o] for o in kept['outcome']])}.")
+
+
+def lag_rule_text(result: YouxiResult) -> str:
+    """Where this run's Newey-West lag came from."""
+    n, lag = len(result.series.frame), result.settings["hac_lags"]
+    if result.settings.source("hac_lags") == "from the data":
+        return f"The default lag rule, $\\lfloor 4 (n/100)^{{2/9}} \\rfloor$, gives {lag} for {n} periods; this run uses it."
+    return f"This run uses lag {lag}, set by hand (the default rule would give {itsa.newey_west_lags(n)} for {n} periods)."
+
+
+def count_model_text(result: YouxiResult) -> str:
+    """Whether the quasi-Poisson comparison ran and how often the two models disagree."""
+    if result.settings["model"] == "quasipoisson":
+        return "This run's main model is already quasi-Poisson; the linear comparison is not repeated."
+    if not result.count_models:
+        return "No outcome holds whole numbers in every period, so the quasi-Poisson comparison is skipped."
+    n = len(result.agreement)
+    disagree = int((~result.agreement["same_conclusion"]).sum())
+    dispersion = max(p.model.dispersion for p in result.count_models)
+    verdict = ("The two models agree on the sign and the 5% significance of every level and slope change."
+               if disagree == 0 else
+               f"The two models reach different conclusions at the 5% level for {disagree} of the {n} level and "
+               "slope changes.")
+    return (f"{verdict} The largest dispersion is {narrative.fmt(dispersion, 1)}"
+            + (" (1 would be Poisson), so a plain Poisson model would overstate precision." if dispersion > 1.5
+               else ", close to the Poisson value 1."))
+
+
+CHAPTER = Chapter(
+    name=NAME,
+    title="Youxi: integrated payment and interrupted time series",
+    notebook="youxi_itsa.py",
+    study="youxi",
+    contract=CONTRACT,
+    parameters=PARAMETERS,
+    prepare=prepare,
+    run=run,
+)
