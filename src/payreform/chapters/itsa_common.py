@@ -16,6 +16,7 @@ from typing import Any
 from payreform.chapters.base import Parameter
 from payreform.errors import ContractError, ParameterError
 from payreform.itsa import CODINGS, IMPACTS, MODELS, newey_west_lags
+from payreform.itsa.design import full_design, is_full_rank
 from payreform.periods import FREQUENCY_NAMES, PERIODS_PER_YEAR
 
 SEASONAL_CHOICES = ("auto", "none", "ratio_to_moving_average", "season_dummies")
@@ -117,6 +118,16 @@ def check_model_settings(ts, values: Mapping[str, Any], *, n_terms: int) -> None
     if n - k < 2:
         raise ParameterError(f"the model has {k} coefficients for {n} periods; shorten it (seasonal=none, fewer "
                              "Fourier pairs) or use a longer series")
+    if seasonal == "season_dummies":
+        t0 = int(ts.n_pre + 1)
+        design = full_design(ts.frame.index, t0, values.get("coding") or USER_CODING, values.get("impact",
+                             "level_and_slope"), seasonal_dummies=True)
+        if not is_full_rank(design):
+            raise ParameterError(
+                "parameter 'seasonal' is season_dummies, but with these periods the season indicators cannot be "
+                "told apart from the trend and the level change (two cycles split at the intervention?); use a "
+                "longer series or seasonal=ratio_to_moving_average"
+            )
     order = values.get("bg_order", 1)
     if not isinstance(order, int) or order < 1:
         raise ParameterError(f"parameter 'bg_order' is {order!r}; use a whole number >= 1")

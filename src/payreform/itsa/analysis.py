@@ -271,6 +271,12 @@ def seasonal_method_comparison(data: pd.DataFrame, outcome: str, *, intervention
     indicators inside the regression moves the estimates (the two-step method smooths the
     break and shrinks the level change).
     """
+    from payreform.itsa.design import _intervention_index, full_design, is_full_rank
+
+    index = data.index
+    _, t0 = _intervention_index(index, intervention)
+    if "season_dummies" in methods and not is_full_rank(full_design(index, t0, coding, seasonal_dummies=True)):
+        methods = tuple(m for m in methods if m != "season_dummies")  # not identified on these periods
     rows = []
     for method in methods:
         analysis = analyse_series(data, outcome, intervention=intervention, seasonal=method, coding=coding,

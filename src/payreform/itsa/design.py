@@ -154,3 +154,26 @@ def _hac_lags(value: int | str | None, n_obs: int) -> int | None:
     if value >= n_obs - 1:
         raise ParameterError(f"parameter 'hac_lags' is {value}; it must be smaller than the series length - 1")
     return int(value)
+
+
+def full_design(index: pd.PeriodIndex, intervention_index: int, coding: str = "zero_at_intervention",
+                impact: str = "level_and_slope", seasonal_dummies: bool = False) -> pd.DataFrame:
+    """The regressors of a segmented regression on ``index``, with season indicators if asked.
+
+    Examples
+    --------
+    >>> index = pd.period_range("2016-10", periods=24, freq="M")
+    >>> design = full_design(index, 13, seasonal_dummies=True)
+    >>> design.shape, int(np.linalg.matrix_rank(design.to_numpy()))  # two cycles split 12/12: T and X collide
+    ((24, 15), 14)
+    """
+    design = design_matrix(len(index), intervention_index, coding, impact)
+    if seasonal_dummies:
+        design = pd.concat([design, season_indicators(index)], axis=1)
+    return design
+
+
+def is_full_rank(design: pd.DataFrame) -> bool:
+    """True if the regressors are linearly independent (the coefficients are identified)."""
+    values = design.to_numpy(dtype=float)
+    return int(np.linalg.matrix_rank(values)) == values.shape[1]
