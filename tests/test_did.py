@@ -769,3 +769,16 @@ def test_parameter_errors():
         did.honest_did(fit(frame[frame["year"] != 2019]), post_term="did2021")
     with pytest.raises(ParameterError, match="parameter 'mbar'"):
         did.honest_did(result, post_term="did2021", mbar=[-1])
+
+
+def test_truncated_normal_quantile_equals_scipy():
+    """The conditional test's critical values: our log-space quantile against scipy's truncnorm,
+    far tails and one-sided truncation included."""
+    rng = np.random.default_rng(3)
+    low = np.r_[rng.normal(0, 3, 500), -np.inf, 5.0, 30.0, -40.0, 0.0, 8.0]
+    high = low + np.r_[rng.exponential(2, 500), 0.0, np.inf, 1.0, 1.0, 1e-3, np.inf]
+    high[500] = 2.0
+    for p in (0.95, 0.9444, 0.5):
+        ours = honest_module._truncnorm_ppf(p, low, high)
+        theirs = stats.truncnorm.ppf(p, low, high)
+        assert np.max(np.abs(ours - theirs) / np.maximum(1.0, np.abs(theirs))) < 1e-12
