@@ -109,6 +109,10 @@ def check_model_settings(ts, values: Mapping[str, Any], *, n_terms: int) -> None
     model = values.get("model", "ols")
     if model == "quasipoisson":
         extra += 2 * int(values.get("fourier", 0))
+        if seasonal == "ratio_to_moving_average":
+            raise ParameterError("parameter 'seasonal' is ratio_to_moving_average, which would divide counts by "
+                                 "an index; with model=quasipoisson use Fourier terms (fourier=2) or "
+                                 "seasonal=season_dummies")
         if values.get("log"):
             raise ParameterError("parameter 'log' must be false with model=quasipoisson (the model is already on "
                                  "the log scale)")

@@ -143,8 +143,8 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Yo
     if values["coding"] is None:
         derived["coding"] = youxi.CODING if book else USER_CODING
     n = len(ts.frame)
-    if values["seasonal"] == "auto":
-        derived["seasonal"] = resolve_seasonal("auto", ts.frequency, n)
+    if values["seasonal"] == "auto":  # a count model takes the season as Fourier terms instead
+        derived["seasonal"] = "none" if values["model"] == "quasipoisson" else resolve_seasonal("auto", ts.frequency, n)
     if values["hac_lags"] == "auto":
         derived["hac_lags"] = hac_lags_for("auto", n)
     if values["model"] == "quasipoisson" and resolve_fourier(values["fourier"], ts.frequency) != values["fourier"]:
