@@ -41,11 +41,18 @@ browser-deps:
 	       (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); \
 	    else echo "chromium not found: install it (apt-get install chromium) or set PAYREFORM_SKIP_BROWSER=1"; fi; }
 
-## bench: print the benchmark figures reported in the book's appendix
+## bench: measure every benchmark and store its figures in bench/results/ (shown by the book's appendix)
 bench: $(STAMP)
-	$(BIN)/python bench/itsa_coverage.py --reps 1000
-	$(BIN)/python bench/itsa_speed.py
-	$(BIN)/python bench/notebook_times.py
+	@mkdir -p bench/results
+	$(BIN)/python bench/itsa_coverage.py --reps 1000 --json bench/results/itsa_coverage.json
+	$(BIN)/python bench/itsa_speed.py --json bench/results/itsa_speed.json
+	$(BIN)/python bench/did_coverage.py --reps 500 --json bench/results/did_coverage.json
+	$(BIN)/python bench/did_speed.py --json bench/results/did_speed.json
+	$(BIN)/python bench/gz_scale.py --json bench/results/gz_scale.json
+	$(BIN)/python bench/gz_run.py --json bench/results/gz_run.json
+	$(BIN)/python bench/calibrate_youxi.py --json bench/results/calibrate_youxi.json
+	$(BIN)/python bench/calibrate_sanming.py --json bench/results/calibrate_sanming.json
+	$(BIN)/python bench/notebook_times.py --json bench/results/notebook_times.json
 
 clean:
 	rm -rf _build reports notebooks/reports .pytest_cache

@@ -42,6 +42,7 @@ def widths(seeds: int) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=400)
+    parser.add_argument("--json", type=str, default=None, help="also store the figures in this file")
     args = parser.parse_args()
     frame = widths(args.seeds)
     published = youxi.published().set_index(["outcome", "term"])
@@ -54,6 +55,11 @@ def main() -> None:
     for outcome in youxi.OUTCOMES:
         ratio = float(np.exp(np.log(summary.loc[outcome, "ratio"]).mean()))
         print(f"  {outcome}: {youxi.NOISE_SD[outcome] / ratio:.4g}   (current ratio {ratio:.3f})")
+    if args.json:
+        import _record
+
+        ratios = {f"{o}_width_ratio": float(np.exp(np.log(summary.loc[o, "ratio"]).mean())) for o in youxi.OUTCOMES}
+        _record.write(args.json, __file__, {"seeds": args.seeds, **ratios}, {"widths": summary.reset_index()})
 
 
 if __name__ == "__main__":

@@ -51,10 +51,16 @@ def measure(repeat: int = 300) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300)
-    result = measure(parser.parse_args().repeat)
+    parser.add_argument("--json", type=str, default=None, help="also store the figures in this file")
+    args = parser.parse_args()
+    result = measure(args.repeat)
     print(f"payreform.itsa.segmented_regression: {result['payreform_ms']:.2f} ms per fit")
     print(f"statsmodels formula OLS + HAC + BG:  {result['statsmodels_formula_ms']:.2f} ms per fit")
     print(f"ratio (payreform / formula): {result['ratio']:.2f}")
+    if args.json:
+        import _record
+
+        _record.write(args.json, __file__, result | {"repeat": args.repeat})
 
 
 if __name__ == "__main__":

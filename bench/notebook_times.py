@@ -44,8 +44,18 @@ def time_notebook(name: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", default=list(chapters.CHAPTERS))
-    for name in parser.parse_args().chapters:
-        print(f"{name}: {time_notebook(name):.1f} s")
+    parser.add_argument("--json", type=str, default=None, help="also store the figures in this file")
+    args = parser.parse_args()
+    times = {}
+    for name in args.chapters:
+        times[name] = time_notebook(name)
+        print(f"{name}: {times[name]:.1f} s")
+    if args.json:
+        import _record
+        import pandas as pd
+
+        table = pd.DataFrame({"chapter": list(times), "seconds": list(times.values())})
+        _record.write(args.json, __file__, {f"{k}_seconds": v for k, v in times.items()}, {"times": table})
 
 
 if __name__ == "__main__":
