@@ -61,7 +61,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from payreform.capitation import AGE_BAND_LOWER, AGE_BANDS, COLUMNS, DISEASES, SCHEMES, YEARS
+from payreform import published as _published
+from payreform.contracts.person_years import COLUMNS
 from payreform.errors import ParameterError
 
 SCALABLE = True
@@ -69,123 +70,108 @@ SCALABLE = True
 
 SOURCE = ("Sun J, He Q, Liu K, Du W, Xu W. Risk-adjusted capitation payment for outpatient "
           "services in China's healthcare insurance: a case study of an affluent city in southern "
-          "China (seed paper 004), Tables 2-8 and sections 4.2.2, 5.2")
+          "China, Tables 2-8 and sections 4.2.2, 5.2 (figures in data/published/gz_*.csv)")
 
 DEFAULT_SEED = 20240101
 CHUNK_ROWS = 1_000_000
 """Rows generated (and written) at a time; bounds memory at any scale."""
 
-# ----------------------------------------------------------------------------- published figures
+SCHEMES = ("UEBHI", "URRBHI")
+"""The paper's schemes: Urban Employee and Urban-Rural Resident Basic Healthcare Insurance."""
 
-# Tables 3 (UEBHI) and 4 (URRBHI), 2024: band -> (persons, per-capita fund expenditure RMB,
-# K-means category). UEBHI has no persons under 16.
-BANDS_2024 = {
-    "UEBHI": {
-        "16-25": (554_232, 974, 1), "26-35": (1_983_435, 1_189, 1), "36-45": (1_595_274, 1_380, 1),
-        "46-55": (1_124_469, 1_857, 2), "56-60": (390_111, 2_395, 2), "96-100": (1_779, 2_517, 2),
-        "101+": (221, 1_757, 2), "61-65": (295_853, 2_930, 3), "66-70": (257_012, 3_318, 3),
-        "71-75": (159_519, 3_585, 3), "76-80": (88_932, 3_743, 3), "81-85": (57_683, 3_633, 3),
-        "86-90": (38_454, 3_335, 3), "91-95": (11_055, 2_899, 3),
-    },
-    "URRBHI": {
-        "11-15": (387_636, 217, 1), "16-25": (312_191, 182, 1), "26-35": (62_240, 156, 1),
-        "36-45": (66_643, 178, 1), "46-55": (73_010, 245, 1), "101+": (86, 233, 1),
-        "0-5": (539_830, 318, 2), "6-10": (585_400, 275, 2), "56-60": (70_390, 305, 2),
-        "61-65": (77_039, 360, 2), "91-95": (4_532, 329, 2), "96-100": (836, 276, 2),
-        "66-70": (109_514, 398, 3), "71-75": (90_174, 430, 3), "76-80": (55_224, 459, 3),
-        "81-85": (28_474, 446, 3), "86-90": (14_346, 395, 3),
-    },
-}
-BAND_CV_2024 = {"UEBHI": (0.17, 0.18, 0.10), "URRBHI": (0.17, 0.11, 0.06)}
+YEARS = (2023, 2024)
+"""The paper's base and target years (its section 3.1.1)."""
+
+AGE_BANDS = ("0-5", "6-10", "11-15", "16-25", "26-35", "36-45", "46-55", "56-60", "61-65",
+             "66-70", "71-75", "76-80", "81-85", "86-90", "91-95", "96-100", "101+")
+"""The paper's age bands (its Figure 1 and Tables 3-4); ``101+`` is open."""
+
+AGE_BAND_LOWER = (0, 6, 11, 16, 26, 36, 46, 56, 61, 66, 71, 76, 81, 86, 91, 96, 101)
+
+# ----------------------------------------------------------------------------- published figures
+# Read from data/published (the single copy of the paper's figures, with table and page).
+
+
+def _bands_2024() -> dict[str, dict[str, tuple[int, int, int]]]:
+    table = _published.load("gz_table3_4_age_bands")
+    return {s: {r.band: (int(r.persons), int(r.per_capita), int(r.category))
+                for r in part.itertuples()} for s, part in table.groupby("scheme", sort=False)}
+
+
+def _diseases_2024() -> dict[str, dict[str, tuple[int, int, int]]]:
+    table = _published.load("gz_table5_6_diseases")
+    return {s: {r.disease: (int(r.patients), int(r.per_capita), int(r.group))
+                for r in part.itertuples()} for s, part in table.groupby("scheme", sort=False)}
+
+
+def _group_cv(dimension: str) -> dict[str, tuple[float, ...]]:
+    table = _published.load("gz_table3_6_group_cv").query("dimension == @dimension")
+    return {s: tuple(part.sort_values("group")["cv"]) for s, part in
+            table.groupby("scheme", sort=False)}
+
+
+def _coefficients() -> dict[str, dict[str, dict[int, tuple[float, float]]]]:
+    table = _published.load("gz_table7_8_coefficients")
+    out: dict[str, dict[str, dict[int, tuple[float, float]]]] = {}
+    for r in table.itertuples():
+        out.setdefault(r.scheme, {}).setdefault(r.term, {})[int(r.year)] = (
+            float(r.estimate), float(r.plus_minus))
+    return out
+
+
+def _text_figure(quantity: str, scheme: str | None = None) -> float:
+    table = _published.load("gz_text_figures")
+    rows = table[table["quantity"] == quantity]
+    if scheme is not None:
+        rows = rows[rows["scheme"] == scheme]
+    return float(rows["value"].iloc[0])
+
+
+BANDS_2024 = _bands_2024()
+"""Tables 3 (UEBHI) and 4 (URRBHI), 2024: band -> (persons, per-capita fund expenditure RMB,
+K-means category). UEBHI has no persons under 16."""
+
+BAND_CV_2024 = _group_cv("age_band")
 """Within-category coefficients of variation printed in Tables 3 and 4."""
 
-# Tables 5 (UEBHI) and 6 (URRBHI), 2024: disease -> (single-disease patients, per-capita RMB,
-# K-means group; group 1 is the dearest).
-DISEASES_2024 = {
-    "UEBHI": {
-        "PD": (2_846, 5_113, 1), "OA": (3_025, 5_038, 1), "UC": (1_264, 4_924, 1),
-        "LC": (2_337, 4_685, 1), "CRI-ND": (2_935, 4_268, 1), "SLE": (6_711, 3_981, 2),
-        "RA": (7_131, 3_903, 2), "hyperlipidemia": (53_957, 3_660, 2), "CG": (5_625, 3_435, 2),
-        "SCD": (7_501, 3_391, 2), "COPD": (7_045, 3_337, 2), "CHD": (29_610, 3_269, 2),
-        "BA": (9_251, 3_217, 2), "epilepsy": (4_689, 2_971, 3),
-        "hypertension": (411_616, 2_722, 3), "DM": (122_546, 2_651, 3), "CHF": (2_712, 2_650, 3),
-        "hypothyroidism": (3_378, 2_527, 3), "CD": (993, 2_345, 3), "AS": (4_989, 1_902, 4),
-        "psoriasis": (1_529, 1_882, 4),
-    },
-    "URRBHI": {
-        "epilepsy": (2_394, 676, 1), "SLE": (767, 670, 1), "BA": (822, 567, 2), "PD": (687, 566, 2),
-        "CRI-ND": (618, 518, 3), "CHD": (6_154, 516, 3), "RA": (857, 494, 3), "UC": (74, 493, 3),
-        "CG": (384, 490, 3), "SCD": (2_475, 487, 3), "DM": (29_618, 474, 3),
-        "hypertension": (118_081, 468, 3), "COPD": (2_293, 464, 3), "OA": (54, 422, 4),
-        "hyperlipidemia": (3_335, 378, 4), "CHF": (1_073, 355, 4), "CD": (238, 350, 4),
-        "LC": (466, 324, 5), "hypothyroidism": (249, 323, 5), "psoriasis": (165, 287, 5),
-        "AS": (415, 276, 5),
-    },
-}
-DISEASE_CV_2024 = {"UEBHI": (0.07, 0.07, 0.08, 0.17), "URRBHI": (0.01, 0.01, 0.04, 0.06, 0.08)}
+DISEASES_2024 = _diseases_2024()
+"""Tables 5 (UEBHI) and 6 (URRBHI), 2024: disease -> (single-disease patients, per-capita RMB,
+K-means group; group 1 is the dearest)."""
+
+DISEASES = tuple(DISEASES_2024["URRBHI"])
+"""The 21 Class A OCSDs, in the order of Table 6 (the order of the generator's random draws)."""
+
+DISEASE_CV_2024 = _group_cv("disease")
 """Within-group coefficients of variation printed in Tables 5 and 6."""
 
-# Tables 7 (UEBHI) and 8 (URRBHI): term -> {year: (coefficient, standard error)}. Columns are
-# 2023 then 2024 (SPEC §12; the text quotes 789.63 for UEBHI inpatient status in 2024).
-# OCSD 1..4 (UEBHI) / 1..5 (URRBHI) are the single-disease groups, then two diseases, then
-# three or more.
-COEFFICIENTS = {
-    "UEBHI": {
-        "intercept": {2023: (818.54, 2.69), 2024: (919.71, 2.67)},
-        "gender_age_1_2": {2023: (182.22, 4.81), 2024: (208.86, 4.92)},
-        "gender_age_1_3": {2023: (770.91, 6.21), 2024: (854.26, 6.39)},
-        "gender_age_2_1": {2023: (287.88, 3.43), 2024: (361.58, 3.45)},
-        "gender_age_2_2": {2023: (874.22, 4.62), 2024: (995.47, 4.76)},
-        "gender_age_2_3": {2023: (1_208.81, 6.05), 2024: (1_352.53, 6.24)},
-        "ocsd_1": {2023: (2_571.35, 29.24), 2024: (2_855.22, 30.96)},
-        "ocsd_2": {2023: (1_428.16, 9.87), 2024: (1_641.07, 9.96)},
-        "ocsd_3": {2023: (831.39, 5.13), 2024: (876.68, 5.36)},
-        "ocsd_4": {2023: (1_304.31, 42.33), 2024: (701.55, 42.58)},
-        "ocsd_5": {2023: (2_025.32, 6.95), 2024: (2_120.24, 7.27)},
-        "ocsd_6": {2023: (3_598.73, 11.70), 2024: (3_731.01, 12.38)},
-        "inpatient_1": {2023: (695.66, 4.13), 2024: (789.63, 4.25)},
-    },
-    "URRBHI": {
-        "intercept": {2023: (173.57, 0.78), 2024: (184.40, 0.79)},
-        "gender_age_1_2": {2023: (81.79, 0.99), 2024: (102.94, 1.01)},
-        "gender_age_1_3": {2023: (26.16, 1.86), 2024: (29.08, 1.87)},
-        "gender_age_2_1": {2023: (-2.09, 1.09), 2024: (5.06, 1.10)},
-        "gender_age_2_2": {2023: (61.59, 1.01), 2024: (79.95, 1.03)},
-        "gender_age_2_3": {2023: (21.84, 1.59), 2024: (24.82, 1.61)},
-        "ocsd_1": {2023: (433.35, 9.39), 2024: (449.14, 9.33)},
-        "ocsd_2": {2023: (350.27, 13.61), 2024: (330.00, 13.50)},
-        "ocsd_3": {2023: (246.70, 1.49), 2024: (232.30, 1.52)},
-        "ocsd_4": {2023: (139.38, 8.22), 2024: (131.81, 7.67)},
-        "ocsd_5": {2023: (107.67, 15.37), 2024: (80.46, 14.57)},
-        "ocsd_6": {2023: (529.04, 2.15), 2024: (519.80, 2.16)},
-        "ocsd_7": {2023: (839.10, 4.32), 2024: (833.87, 4.25)},
-        "inpatient_1": {2023: (40.31, 1.06), 2024: (50.67, 1.05)},
-    },
-}
+COEFFICIENTS = _coefficients()
+"""Tables 7 (UEBHI) and 8 (URRBHI): term -> {year: (coefficient, printed +- value)}. Columns
+are read as 2023 then 2024 (the text quotes 789.63 for UEBHI inpatient status in 2024). OCSD
+1..4 (UEBHI) / 1..5 (URRBHI) are the single-disease groups, then two diseases, then three or
+more."""
 
-NO_OCSD_SHARE = {"UEBHI": 0.8386, "URRBHI": 0.8962}
+NO_OCSD_SHARE = {s: _text_figure("no_ocsd_share_pct", s) / 100 for s in SCHEMES}
 """Share of insured patients without a risk-adjusted Class A OCSD (section 4.2.2)."""
 
-ACTUAL_2024 = {"UEBHI": 11.121e9, "URRBHI": 0.69e9}
+_SIMULATION = _published.load("gz_section5_simulation")
+ACTUAL_2024 = {r.scheme: float(r.actual_2024_rmb) for r in _SIMULATION.itertuples()
+               if r.scheme in SCHEMES}
 """Actual 2024 outpatient fund expenditure, RMB (section 5.2)."""
 
-# Section 5.2 / 6.1.3: savings (RMB) on the 2024 population with weight omega on the 2024
-# standards. omega = 1 is "about break-even" (the text's 69.46 and 84.94 RMB).
-PUBLISHED_SAVINGS = {
-    ("UEBHI", 0.0): 1.226e9, ("UEBHI", 0.5): 0.613e9, ("UEBHI", 1.0): 69.46,
-    ("URRBHI", 0.0): 0.057e9, ("URRBHI", 0.5): 0.028e9, ("URRBHI", 1.0): 84.94,
-    ("total", 0.5): 0.641e9,
-}
+PUBLISHED_SAVINGS = {(r.scheme, float(r.omega)): float(r.savings_rmb)
+                     for r in _SIMULATION.itertuples()}
+"""Section 5.2: savings (RMB) on the 2024 population with weight omega on the 2024 standards;
+omega = 1 is "about break-even" (the text's 69.46 and 84.94 RMB)."""
+
 PUBLISHED_SAVINGS_PCT_05 = 5.47
-"""Total savings at omega = 0.5 in percent of 11.811 bn (section 5.2)."""
+"""Total savings at omega = 0.5 in percent as printed (section 5.2); 0.641 / 11.811 is 5.43%."""
 
-SCREENING_R2 = (0.2217, 0.2367, 0.2229, 0.2369, 0.1799, 0.1859, 0.1806, 0.1860)
-"""Table 2's R² values as extracted; which column is which model is ambiguous in the text. We
-read them as UEBHI 2023 / 2024 and URRBHI 2023 / 2024, each without and with the inpatient and
-LOS terms."""
+SCREENING_R2 = tuple(_text_figure(f"screening_r_squared_{i}") for i in range(1, 9))
+"""Table 2's R² values; which column is which model is ambiguous in the text."""
 
-LOS_P_VALUE_UEBHI = 0.917
-"""p-value of length of stay in the UEBHI screening regression (section 4.1)."""
+LOS_P_VALUE_UEBHI = _text_figure("los_p_value_text", "UEBHI")
+"""p-value of length of stay in the UEBHI screening regression (abstract, section 4.1; Table 2
+prints 0.0917)."""
 
 # ----------------------------------------------------------------------------- assumptions
 
@@ -720,7 +706,7 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 0.01) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The contract's columns (:data:`payreform.capitation.COLUMNS`).
+        The contract's columns (:data:`payreform.contracts.person_years.COLUMNS`).
 
     Examples
     --------
