@@ -134,7 +134,7 @@ def cite(keys: str, narrative: bool = False) -> str:
     return "(" + "; ".join(f"{a} {y}".strip() for a, y in found) + ")"
 
 
-def render_report(notebook: Path, target: Path, with_code: bool = False) -> Path:
+def render_report(notebook: Path, target: Path, with_code: bool = False, title: str | None = None) -> Path:
     """Render an executed notebook to a self-contained HTML report (figures embedded).
 
     Cells tagged ``book-only`` (exercises, solutions) are left out and MyST roles are turned
@@ -145,6 +145,11 @@ def render_report(notebook: Path, target: Path, with_code: bool = False) -> Path
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     node = nbformat.read(notebook, as_version=4)
+    if title:
+        from importlib.metadata import version
+
+        heading = nbformat.v4.new_markdown_cell(f"# {title}\n\nWritten by `payreform run` (payreform {version('payreform')}).")
+        node.cells.insert(0, heading)
     for cell in node.cells:
         if cell.cell_type == "markdown":
             cell.source = plain_markdown(cell.source)
@@ -179,6 +184,19 @@ def _copy_mathjax(destination: Path) -> None:
         shutil.copy2(font, destination / fonts / font.name)
 
 
+def _ipc_kernel_manager():
+    """A kernel manager that talks to the kernel over local IPC sockets instead of TCP ports, so
+    the kernel has no open port and prints no warning about unencrypted TCP."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
 def _execute(source_notebook: Path, target: Path, parameters: Mapping[str, Any], cwd: Path,
              progress: bool) -> None:
     import jupytext
@@ -189,7 +207,8 @@ def _execute(source_notebook: Path, target: Path, parameters: Mapping[str, Any],
         jupytext.write(jupytext.read(source_notebook), source)
         try:
             papermill.execute_notebook(str(source), str(target), parameters=dict(parameters), kernel_name="python3",
-                                       progress_bar=progress, cwd=str(cwd), log_output=False)
+                                       progress_bar=progress, cwd=str(cwd), log_output=False,
+                                       kernel_manager_class=_ipc_kernel_manager())
         except papermill.PapermillExecutionError as exc:
             if exc.ename in {"ContractError", "ParameterError", "PayreformError"}:
                 error = ContractError if exc.ename == "ContractError" else ParameterError
@@ -268,7 +287,8 @@ def run_chapter(
         if not (staging / "results.json").exists():
             raise NotebookFailed(f"the notebook finished but wrote no results.json (chapter {chapter.name})")
         log("rendering report.html")
-        render_report(notebook, staging / "report.html", with_code=with_code)
+        render_report(notebook, staging / "report.html", with_code=with_code,
+                      title=chapter.report_title or chapter.title)
         if before is not None and file_sha256(data) != before:  # pragma: no cover - would be a bug
             raise RuntimeError(f"the input file {data} changed during the run; please report this")
         out.mkdir(parents=True, exist_ok=True)

@@ -237,6 +237,8 @@ class Chapter:
     parameters: tuple[Parameter, ...]
     prepare: Callable[..., PreparedInput] = field(repr=False)
     run: Callable[[PreparedInput], Any] = field(repr=False)
+    report_title: str = ""
+    """Title of a report on a user's data (the method, without the study's place or years)."""
 
     def defaults(self) -> dict[str, Any]:
         """Parameter names and default values (the notebook's parameters cell, in order)."""

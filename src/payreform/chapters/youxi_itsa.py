@@ -597,4 +597,5 @@ CHAPTER = Chapter(
     parameters=PARAMETERS,
     prepare=prepare,
     run=run,
+    report_title="Interrupted time-series analysis",
 )
