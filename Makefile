@@ -20,17 +20,19 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html
 	@echo "open _build/html/index.html"
 
-## test: lint + pytest (unit tests, notebooks through papermill, book with -W, browser check)
+## test: lint, the fast lane (unit tests and doctests), then the slow lane (notebooks, CLI runs on
+## strangers' data, the book with -W and the browser check) on both cores
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check src tests bench notebooks book/_ext
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests
+	$(BIN)/python -m pytest -m slow -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench notebooks book/_ext
 
-## unit: the fast tests only (no book build, no browser, no notebooks)
+## unit: the fast lane only (unit tests and doctests; no book build, no browser, no notebooks)
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests
 
 ## browser-deps: Debian's chromium for the site test (installed with apt-get when run as root)
 browser-deps:
