@@ -71,7 +71,7 @@ def test_truth_and_published_follow_the_paper():
     assert published.query("outcome == 'income_county_hospital_staff' and term == 'did2019'")["significance"].item() == "**"
     staggered = ccmc.truth(staggered=True).set_index(["outcome", "term"])["value"]
     # event 3 is observed for the 2019 cohort only: effect * scale(2019) * 4
-    assert staggered[("outpatient_cost_per_visit", "event3")] == pytest.approx(15.0 * 3.0 * 4)
+    assert staggered[("outpatient_cost_per_visit", "event3")] == pytest.approx(15.0 * ccmc.COHORT_SCALE[2019] * 4)
     assert staggered[("outpatient_cost_per_visit", "event-2")] == 0.0
     event0 = np.average([15.0 * s for s in ccmc.COHORT_SCALE.values()], weights=[106, 106, 106])
     assert staggered[("outpatient_cost_per_visit", "event0")] == pytest.approx(event0)

@@ -15,6 +15,9 @@ did.event_study(...)`` and ``from payreform.did import event_study`` both work):
     :func:`honest_did` and :func:`breakdown_value` (Rambachan and Roth 2023).
 :mod:`payreform.did.staggered`
     :func:`callaway_santanna` and :func:`twfe_vs_callaway_santanna`.
+:mod:`payreform.did.sentences`
+    sentences for reports chosen by the numbers (a test rejects or not, an effect's sign and
+    significance, a breakdown value below or above 1).
 
 Examples
 --------
@@ -30,6 +33,7 @@ from payreform.did.checks import BalanceTable, PretrendTest, balance_table, form
 from payreform.did.defaults import (
     DesignDefaults,
     adoption_year,
+    adoption_years_in,
     balance_years,
     design_defaults,
     event_times,
@@ -42,11 +46,22 @@ from payreform.did.honest import (
     honest_did,
     honest_did_from_estimates,
 )
+from payreform.did.sentences import (
+    balance_sentence,
+    breakdown_sentence,
+    claims_sentence,
+    effect_sentence,
+    pretrend_overview,
+    pretrend_sentence,
+    reference_sentence,
+    staggered_sentence,
+)
 from payreform.did.staggered import (
     BASE_PERIODS,
     CONTROL_GROUPS,
     CallawaySantAnnaResult,
     callaway_santanna,
+    staggered_comparison,
     twfe_vs_callaway_santanna,
 )
 
@@ -62,17 +77,27 @@ __all__ = [
     "HonestDiDResult",
     "PretrendTest",
     "adoption_year",
+    "adoption_years_in",
+    "balance_sentence",
     "balance_table",
     "balance_years",
+    "breakdown_sentence",
     "breakdown_value",
     "callaway_santanna",
+    "claims_sentence",
     "design_defaults",
+    "effect_sentence",
     "event_study",
     "event_times",
     "format_p",
     "honest_did",
     "honest_did_from_estimates",
+    "pretrend_overview",
+    "pretrend_sentence",
     "pretrend_test",
+    "reference_sentence",
+    "staggered_comparison",
+    "staggered_sentence",
     "term_label",
     "twfe_vs_callaway_santanna",
 ]

@@ -359,6 +359,8 @@ def balance_table(
                 f"year {y} in parameter 'years' is not in column '{time}' ({panel.years[0]}-{panel.years[-1]})"
             )
     frame = panel.frame
+    if "cohort" in frame:  # adoption after the last year: never treated within the window
+        frame = frame.assign(treated=(frame["cohort"] <= panel.years[-1]).astype(int))
     test_name = "Welch t" if welch else "pooled t"
     rows = []
     for variable in variables:

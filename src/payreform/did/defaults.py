@@ -23,11 +23,22 @@ import numpy as np
 
 from payreform.contracts import PanelData
 
-__all__ = ["DesignDefaults", "adoption_year", "balance_years", "design_defaults", "event_times"]
+__all__ = ["DesignDefaults", "adoption_year", "adoption_years_in", "balance_years", "design_defaults",
+           "event_times"]
 
 
-def _adopters(panel: PanelData) -> tuple[int, ...]:
-    """Adoption years inside the data's window (later ones count as never treated)."""
+def adoption_years_in(panel: PanelData) -> tuple[int, ...]:
+    """Adoption years inside the data's window (later ones count as never treated).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from payreform.contracts import validate_panel
+    >>> df = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3], "year": [2010, 2011] * 3,
+    ...                    "adopted": [2011] * 2 + [2030] * 2 + [0] * 2, "y": [1.0, 2, 3, 1, 1, 1]})
+    >>> adoption_years_in(validate_panel(df, unit="unit", time="year", outcomes=["y"], first_treated="adopted"))
+    (2011,)
+    """
     return tuple(y for y in panel.adoption_years if y <= panel.years[-1])
 
 
@@ -46,7 +57,7 @@ def adoption_year(panel: PanelData) -> int | None:
     """
     if panel.first_treated is None:
         return None
-    adopters = _adopters(panel)
+    adopters = adoption_years_in(panel)
     return adopters[0] if len(adopters) == 1 else None
 
 
@@ -164,7 +175,7 @@ def design_defaults(panel: PanelData, *, did_base: int | None = None, event_base
     (True, 2001, 'event0', (2001, 2004))
     """
     adoption = adoption_year(panel)
-    staggered = panel.first_treated is not None and len(_adopters(panel)) > 1
+    staggered = panel.first_treated is not None and len(adoption_years_in(panel)) > 1
     if staggered:
         reference, post = None, [k for k in event_times(panel) if k > event_base]
         first_post = f"event{post[0]}" if post else None

@@ -12,6 +12,7 @@ same reference (the year before adoption), so that pre-period rows compare like 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,11 +20,11 @@ import pandas as pd
 from scipy import stats
 
 from payreform.contracts import validate_panel
-from payreform.did.event_study import EventStudyResult
+from payreform.did.event_study import EventStudyResult, event_study, term_label
 from payreform.errors import ContractError, ParameterError, check_choice
 
 __all__ = ["BASE_PERIODS", "CONTROL_GROUPS", "CallawaySantAnnaResult", "callaway_santanna",
-           "twfe_vs_callaway_santanna"]
+           "staggered_comparison", "twfe_vs_callaway_santanna"]
 
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 """Comparison units of :func:`callaway_santanna`."""
@@ -321,3 +322,46 @@ def twfe_vs_callaway_santanna(twfe: EventStudyResult, cs: CallawaySantAnnaResult
         "cs_estimate": [agg.loc[t, "estimate"] if t in agg.index else np.nan for t in terms],
         "cs_std_error": [agg.loc[t, "std_error"] if t in agg.index else np.nan for t in terms],
     })
+
+
+def staggered_comparison(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treated: str,
+    twfe: EventStudyResult | None = None,
+    noise_free: pd.DataFrame | None = None,
+    truth: Mapping[str, float] | None = None,
+) -> tuple[pd.DataFrame, CallawaySantAnnaResult]:
+    """Two-way fixed effects and Callaway-Sant'Anna (never treated, universal base) side by side.
+
+    Returns the :func:`twfe_vs_callaway_santanna` table with a readable ``label`` column, and the
+    Callaway-Sant'Anna result. ``twfe`` reuses an event study already fitted on ``data``. For
+    synthetic data, ``noise_free`` (the same design generated without noise) adds the columns
+    ``twfe_noise_free`` and ``cs_noise_free`` (what each estimator converges to: their distance
+    from the truth is bias, not chance) and ``truth`` (term -> planted value) a ``truth`` column.
+
+    Examples
+    --------
+    >>> from payreform.synth import ccmc
+    >>> keys = dict(unit="county_id", time="year", first_treated="first_treated")
+    >>> side, cs = staggered_comparison(ccmc.generate(seed=1, staggered=True), outcome="patient_satisfaction",
+    ...                                 noise_free=ccmc.generate(seed=1, staggered=True, noise_scale=0.0),
+    ...                                 **keys)
+    >>> list(side.columns)[:3], "cs_noise_free" in side
+    (['term', 'label', 'event_time'], True)
+    """
+    keys = {"outcome": outcome, "unit": unit, "time": time, "first_treated": first_treated}
+    twfe = twfe if twfe is not None else event_study(data, **keys)
+    cs = callaway_santanna(data, **keys, base_period="universal", control_group="never_treated")
+    side = twfe_vs_callaway_santanna(twfe, cs)
+    side.insert(1, "label", [term_label(t) for t in side["term"]])
+    if noise_free is not None:
+        side["twfe_noise_free"] = side["term"].map(event_study(noise_free, **keys).params)
+        clean = callaway_santanna(noise_free, **keys, base_period="universal").aggregate("dynamic")
+        side["cs_noise_free"] = side["term"].map(clean.set_index("term")["estimate"])
+    if truth is not None:
+        side["truth"] = side["term"].map(dict(truth))
+    return side, cs

@@ -33,12 +33,19 @@ and ``year_2018 = 0``. What the paper leaves open, and our choices:
   implies noisy county series; values are kept inside their natural range (costs and incomes
   > 0, rates and scores <= 100) by clipping, which touches under 0.5% of rows.
 
+* Baseline balance: the treated-control gap of every outcome starts at zero in 2018
+  (:data:`BALANCED_BASELINE`), so that, as in Table 1, only population density differs in 2018.
+  The paper's Table 1 also reports treated means above control means for the incomes in 2022;
+  with a balanced 2018, its own did2018 = 2.294 and a non-significant did2022 imply the
+  opposite (the gap in 2022 is about did2022 - did2018 < 0), so both cannot be reproduced.
+
 ``generate(staggered=True)`` instead lets counties adopt in 2019, 2020 or 2021 (20% each; 40%
-never), with effects that grow with time since adoption and are much larger for earlier adopters
-(:data:`STAGGERED_EFFECT`, :data:`COHORT_SCALE`) and parallel trends that hold. The two-way
-fixed-effects event study is then biased (it shows a spurious pre-trend of 3-5 standard errors
-and understates the long-run effect) while Callaway and Sant'Anna's estimator is not; these
-choices are ours, made to show the problem clearly.
+never), with effects that grow with time since adoption and differ strongly between cohorts
+(four times the base effect for 2019 adopters, a quarter of it for 2021 adopters;
+:data:`STAGGERED_EFFECT`, :data:`COHORT_SCALE`) and parallel trends that hold. The two-way
+fixed-effects event study is then biased (a spurious pre-trend of several standard errors and
+an understated long-run effect, visible exactly on the noise-free panel) while Callaway and
+Sant'Anna's estimator is not; these choices are ours, made to show the problem clearly.
 """
 
 from __future__ import annotations
@@ -278,6 +285,13 @@ CONTROL_LEVELS = {
     # percent: 12.5%, +0.45 points a year, 0.5-point fluctuations in the annual estimate
     "share_aged_65_plus": {"mean": 12.5, "sd": 2.5, "trend": 0.45, "trend_sd": 0.4, "noise": 0.5},
 }
+BALANCED_BASELINE = True
+"""Start the treated-control gap of every outcome at zero in 2018 (Table 1: in 2018 only
+population density differs). The planted ``did_t`` are changes of the gap relative to 2020, so
+with a balanced 2018 a positive did2018 means the treated units fell behind by 2020: the gap
+was ``did2018`` larger in 2018 than in 2020. County effects absorb any constant gap, so this
+choice changes levels only, never the event-study estimates."""
+
 DENSITY_GAP = -0.35
 """ln(density) of treated minus control counties (our choice: lower density with p < 0.05 in
 2018, as in Table 1, which gives the sign and significance only)."""
@@ -286,7 +300,10 @@ DENSITY_GAP = -0.35
 # effect of cohort g at e = year - g >= 0 years after adoption is
 # STAGGERED_EFFECT[outcome] * COHORT_SCALE[g] * (e + 1); 0 before adoption.
 COHORT_SHARE = {2019: 0.20, 2020: 0.20, 2021: 0.20}
-COHORT_SCALE = {2019: 3.0, 2020: 1.0, 2021: 0.3}
+COHORT_SCALE = {2019: 4.0, 2020: 1.0, 2021: 0.25}
+STAGGERED_OUTCOME = "outpatient_cost_per_visit"
+"""The outcome whose staggered comparison the book shows (the largest TWFE bias relative to its
+standard error among the seven)."""
 STAGGERED_EFFECT = {
     "cost_per_discharge": -120.0,
     "outpatient_cost_per_visit": 15.0,
@@ -413,7 +430,8 @@ def _ar1_errors(rng: np.random.Generator, n: int, t: int, rho: float, sd: float)
     return errors
 
 
-def generate(seed: int = DEFAULT_SEED, staggered: bool = False, noise_scale: float = 1.0) -> pd.DataFrame:
+def generate(seed: int = DEFAULT_SEED, staggered: bool = False, noise_scale: float = 1.0,
+             cohort_scale: dict[int, float] | None = None) -> pd.DataFrame:
     """Generate the county-year panel: 528 counties x 2018-2022.
 
     Parameters
@@ -426,6 +444,10 @@ def generate(seed: int = DEFAULT_SEED, staggered: bool = False, noise_scale: flo
     noise_scale
         Multiplies the error standard deviation (1 = calibrated; 0 = no error, so that an
         estimator's probability limit can be seen in one sample).
+    cohort_scale
+        Staggered design only: the effect multiplier of each adoption cohort (default
+        :data:`COHORT_SCALE`); equal values give every cohort the same effect path. The planted
+        truth of :func:`truth` uses the default.
 
     Returns
     -------
@@ -445,6 +467,9 @@ def generate(seed: int = DEFAULT_SEED, staggered: bool = False, noise_scale: flo
         raise ParameterError(f"parameter 'noise_scale' is {noise_scale!r}; use a number >= 0")
     if not isinstance(staggered, (bool, np.bool_)):
         raise ParameterError(f"parameter 'staggered' is {staggered!r}; use True or False")
+    scales = dict(COHORT_SCALE) if cohort_scale is None else {int(g): float(v) for g, v in cohort_scale.items()}
+    if set(scales) != set(COHORT_SCALE):
+        raise ParameterError(f"parameter 'cohort_scale' must give a number for each of {sorted(COHORT_SCALE)}")
     rng = np.random.default_rng(seed)
     n, t = N_COUNTIES, len(YEARS)
     order = rng.permutation(n)
@@ -475,11 +500,14 @@ def generate(seed: int = DEFAULT_SEED, staggered: bool = False, noise_scale: flo
         mean = BASELINE_LEVEL[outcome] + rng.normal(0.0, COUNTY_SD[outcome], n)[:, None] + year_effect[None, :]
         if staggered:
             event = years[None, :] - cohort[:, None]
-            scale = np.array([COHORT_SCALE.get(g, 0.0) for g in cohort])[:, None]
+            scale = np.array([scales.get(g, 0.0) for g in cohort])[:, None]
             mean = mean + np.where((cohort[:, None] > 0) & (event >= 0),
                                    STAGGERED_EFFECT[outcome] * scale * (event + 1), 0.0)
         else:
             did_effect = np.array([coefs.get(f"did{y}", 0.0) for y in YEARS])
+            # the did terms fix only how the gap changes; it starts at zero in the first year, so
+            # that 2018 is balanced as in Table 1 (a constant gap would be absorbed by mu_i anyway)
+            did_effect = did_effect - did_effect[0] * BALANCED_BASELINE
             mean = mean + treat[:, None] * did_effect[None, :]
         for control in CONTROLS:
             effect = CONTROL_EFFECTS.get((outcome, control), 0.0)
