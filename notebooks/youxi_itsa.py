@@ -335,7 +335,7 @@ for target in ("zero_at_intervention", "time_times_post"):
 from payreform.synth import youxi  # noqa: E402
 
 moving = chapter.run(chapter.prepare(youxi.generate(seed=seed, spring_festival="moving"),
-                                     {"intervention": "2017-10", "coding": "one_at_intervention"}))
+                                     {"intervention": youxi.INTERVENTION, "coding": youxi.CODING}))
 compare = pd.DataFrame({
     "BG p (February)": [a.model.breusch_godfrey.p_value for a in book.analyses],
     "BG p (moving)": [a.model.breusch_godfrey.p_value for a in moving.analyses],
@@ -372,7 +372,7 @@ with_population = youxi.generate(seed=seed).merge(youxi.monthly_population(), on
 rates = {}
 for name, extra in (("without offset", {}), ("with offset", {"offset": "population"})):
     fit = chapter.run(chapter.prepare(with_population, {
-        "intervention": "2017-10", "coding": "one_at_intervention", "outcomes": ["hospitalizations"],
+        "intervention": youxi.INTERVENTION, "coding": youxi.CODING, "outcomes": ["hospitalizations"],
         "model": "quasipoisson", **extra}))
     rates[name] = fit.estimates().query("term in ['beta1', 'beta2', 'beta3']").set_index("term")["rate_ratio"]
 pd.DataFrame(rates).round(5)
@@ -401,10 +401,12 @@ pd.DataFrame(rates).round(5)
 
 # %% tags=["book-only"]
 full = youxi.generate(seed=seed)
-short = full[(full["month"] >= "2016-10") & (full["month"] <= "2018-09")]
+months = pd.PeriodIndex(full["month"], freq="M")
+start = pd.Period(youxi.INTERVENTION, "M")
+short = full[(months >= start - 12) & (months <= start + 11)]  # 12 months before, 12 from the reform on
 widths = {}
-for name, frame in (("46 months", full), ("24 months", short)):
-    fit = chapter.run(chapter.prepare(frame, {"intervention": "2017-10", "coding": "one_at_intervention",
+for name, frame in ((f"{len(full)} months", full), (f"{len(short)} months", short)):
+    fit = chapter.run(chapter.prepare(frame, {"intervention": youxi.INTERVENTION, "coding": youxi.CODING,
                                               "seasonal": "none"}))
     beta3 = fit.estimates().query("term == 'beta3'").set_index("outcome")
     widths[name] = beta3["ci_high"] - beta3["ci_low"]

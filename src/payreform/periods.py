@@ -132,7 +132,7 @@ def parse_periods(values: pd.Series, column: str) -> pd.PeriodIndex:
         if result is None:
             raise ContractError(
                 f"column '{column}' has {str(value)!r} in {row_of(index, position)}, which is not a "
-                "month (2016-02), quarter (2016Q1) or year (2016); fix that value"
+                "month (2015-02), quarter (2015Q1) or year (2015); fix that value"
             )
         freq, period = result
         if first_freq is None:
@@ -165,8 +165,8 @@ def parse_period(value: object, freq: str, parameter: str) -> pd.Period:
         parsed = _parse_one(str(value)) if value is not None else None
         if parsed is None:
             raise ParameterError(
-                f"parameter '{parameter}' is {value!r}, which is not a month (2017-10), "
-                "quarter (2017Q4) or year (2017)"
+                f"parameter '{parameter}' is {value!r}, which is not a month (2015-10), "
+                "quarter (2015Q4) or year (2015)"
             )
         result = parsed[1]
     result_freq = result.freqstr[0]

@@ -28,8 +28,8 @@ ITSA_PARAMETERS = {p.name: p for p in (
     Parameter("time_column", "str", "month", "column holding the period of each row"),
     Parameter("outcomes", "list", None, "outcome columns (comma-separated)", optional=True,
               derived="every numeric column"),
-    Parameter("intervention", "str", None, "first period under the reform, in the data's form (2017-10, "
-              "2017Q4, 2017)", optional=True,
+    Parameter("intervention", "str", None, "first period under the reform, in the data's form (2015-10, "
+              "2015Q4, 2015)", optional=True,
               derived="the book's data: the study's reform date; your data: required"),
     Parameter("coding", "str", None, "coding of the post-intervention time term", choices=CODINGS, optional=True,
               derived="the book's data: the paper's coding; your data: zero_at_intervention (beta2 = the jump)"),

@@ -54,7 +54,7 @@ NAME = "youxi-itsa"
 
 CONTRACT = """\
 One row per period (month, quarter or year), no gaps, no duplicate periods.
-- time_column (default `month`): `2016-02`, `2016-02-01`, `2016年2月`, `2016Q1`, `2016` or an Excel date.
+- time_column (default `month`): `2015-02`, `2015-02-01`, `2015年2月`, `2015Q1`, `2015` or an Excel date.
 - outcomes: numeric, no missing values, >= 0; a column whose name ends in `_rate`, `_pct`,
   `率` or `(%)` is a percentage and must lie in [0, 100].
 - intervention: the first period under the reform, inside the data, with at least 3 periods
@@ -424,7 +424,7 @@ class YouxiResult(ChapterResult):
                 values["youxi_rma_beta2_shrink_max"] = float(100 * (1 - shrink.min()))
             for row in self.book.implied_denominators.itertuples():
                 values[f"youxi_implied_n_{row.indicator}"] = int(round(float(row.implied_n_per_group)))
-            values["youxi_visits_2016"] = int(self.book.visits_2016)
+            values["youxi_visits_first_year"] = int(self.book.visits_2016)
             values["youxi_chi2_with_visits"] = float(self.book.chi2_with_visits)
         return values
 

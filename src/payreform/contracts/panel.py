@@ -198,7 +198,7 @@ def validate_panel(
         position = int(np.flatnonzero(np.mod(years.to_numpy(), 1) != 0)[0])
         raise ContractError(
             f"column '{time}' has {years.iloc[position]:g} in {row_label(position)}; years must be "
-            "whole numbers such as 2019"
+            "whole numbers such as 2015"
         )
     years = years.astype(int)
     duplicated = pd.DataFrame({"u": units, "y": years}).duplicated(keep=False).to_numpy()
