@@ -93,8 +93,14 @@ def write_results(
 
     Examples
     --------
-    >>> write_results("out", chapter="youxi-itsa", parameters={}, data={"source": "synthetic"},
-    ...               estimates=table, diagnostics={})  # doctest: +SKIP
+    >>> import tempfile
+    >>> table = pd.DataFrame({"model": ["ols"], "outcome": ["y"], "term": ["beta3"], "estimate": [-1.5],
+    ...                       "std_error": [0.5], "p_value": [0.01], "ci_low": [-2.5], "ci_high": [-0.5],
+    ...                       "n_obs": [40]})
+    >>> path = write_results(tempfile.mkdtemp(), chapter="youxi-itsa", parameters={}, data={"rows": 40},
+    ...                      estimates=table, diagnostics={})
+    >>> read_results(path)["estimates"][0]["estimate"]
+    -1.5
     """
     directory = Path(output_dir)
     directory.mkdir(parents=True, exist_ok=True)

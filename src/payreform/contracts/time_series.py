@@ -240,8 +240,12 @@ class GroupedTimeSeriesData:
 
         Examples
         --------
-        >>> data.with_total().groups  # doctest: +SKIP
-        ('hospital', 'community', 'overall')
+        >>> df = pd.DataFrame({"month": pd.period_range("2015-01", periods=8, freq="M").astype(str),
+        ...                    "visits": range(1, 9)})
+        >>> long = pd.concat([df.assign(site="a"), df.assign(site="b")])
+        >>> data = validate_grouped_time_series(long, group_column="site", intervention="2015-05")
+        >>> data.with_total().groups
+        ('a', 'b', 'overall')
         """
         if name in self.series:
             raise ParameterError(f"a group is already called '{name}'; rename it before adding the total")
@@ -270,8 +274,12 @@ def validate_grouped_time_series(
 
     Examples
     --------
-    >>> long = pd.concat([df.assign(site="a"), df.assign(site="b")])  # doctest: +SKIP
-    >>> data = validate_grouped_time_series(long, group_column="site", intervention="2017-01")  # doctest: +SKIP
+    >>> df = pd.DataFrame({"month": pd.period_range("2015-01", periods=8, freq="M").astype(str),
+    ...                    "visits": range(1, 9)})
+    >>> long = pd.concat([df.assign(site="a"), df.assign(site="b")])
+    >>> data = validate_grouped_time_series(long, group_column="site", intervention="2015-05")
+    >>> data.groups, data.series["a"].n_pre
+    (('a', 'b'), 4)
     """
     if not isinstance(frame, pd.DataFrame) or frame.shape[0] == 0:
         raise ContractError("the data have no rows; export the series again")

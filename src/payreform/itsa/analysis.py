@@ -81,7 +81,10 @@ def prepare_series(series: pd.Series, *, seasonal: str = "none", log: bool = Fal
 
     Examples
     --------
-    >>> analysed, adjustment = prepare_series(frame["visits"], log=True)  # doctest: +SKIP
+    >>> index = pd.period_range("2015-01", periods=24, freq="M")
+    >>> analysed, adjustment = prepare_series(pd.Series(range(1, 25), index=index, dtype=float), log=True)
+    >>> round(float(analysed.iloc[0]), 4), adjustment is None
+    (0.6931, True)
     """
     check_choice("seasonal", seasonal, SEASONAL_METHODS)
     adjustment = ratio_to_moving_average(series) if seasonal == "ratio_to_moving_average" else None
@@ -131,8 +134,13 @@ def analyse_series(
 
     Examples
     --------
-    >>> analysis = analyse_series(frame, "hospitalizations", intervention="2017-10",
-    ...                           seasonal="ratio_to_moving_average")  # doctest: +SKIP
+    >>> from payreform.contracts import validate_time_series
+    >>> from payreform.synth import youxi
+    >>> ts = validate_time_series(youxi.generate(seed=1), intervention="2017-10")
+    >>> analysis = analyse_series(ts.frame, "hospitalizations", intervention=ts.intervention,
+    ...                           seasonal="ratio_to_moving_average")
+    >>> analysis.model_name, len(analysis.seasonal.indices)
+    ('ols_newey_west', 12)
     """
     check_choice("seasonal", seasonal, SEASONAL_METHODS)
     check_choice("model", model, MODELS)

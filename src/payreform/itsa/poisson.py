@@ -128,9 +128,12 @@ def segmented_poisson(
 
     Examples
     --------
-    >>> result = segmented_poisson(frame, "hospitalizations", intervention="2017-10",
-    ...                            fourier=2)  # doctest: +SKIP
-    >>> result.table()[["term", "rate_ratio"]]  # doctest: +SKIP
+    >>> from payreform.contracts import validate_time_series
+    >>> from payreform.synth import youxi
+    >>> ts = validate_time_series(youxi.generate(seed=1), intervention="2017-10")
+    >>> result = segmented_poisson(ts.frame, "hospitalizations", intervention="2017-10", fourier=2)
+    >>> result.table().set_index("term").loc["beta3", "rate_ratio"] < 1
+    np.True_
     """
     series = _series_from(data, outcome, None)
     if (series < 0).any():

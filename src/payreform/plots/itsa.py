@@ -26,7 +26,14 @@ def itsa_figure(analysis, ax: Axes | None = None, title: str | None = None,
 
     Examples
     --------
-    >>> fig = itsa_figure(analysis)  # doctest: +SKIP
+    >>> from payreform import itsa
+    >>> from payreform.contracts import validate_time_series
+    >>> from payreform.synth import youxi
+    >>> ts = validate_time_series(youxi.generate(seed=1), intervention="2017-10")
+    >>> analysis = itsa.analyse_series(ts.frame, "hospitalizations", intervention=ts.intervention)
+    >>> fig = itsa_figure(analysis)
+    >>> [line.get_label() for line in fig.axes[0].lines][:2]
+    ['observed', 'fitted, before']
     """
     model = getattr(analysis, "model", analysis)
     seasonal = getattr(analysis, "seasonal", None)
@@ -64,7 +71,13 @@ def residual_figure(result, lags: int = 15) -> Figure:
 
     Examples
     --------
-    >>> fig = residual_figure(analysis.model)  # doctest: +SKIP
+    >>> from payreform import itsa
+    >>> from payreform.contracts import validate_time_series
+    >>> from payreform.synth import youxi
+    >>> ts = validate_time_series(youxi.generate(seed=1), intervention="2017-10")
+    >>> model = itsa.analyse_series(ts.frame, "hospitalizations", intervention=ts.intervention).model
+    >>> [ax.get_title() for ax in residual_figure(model).axes]
+    ['residuals', 'autocorrelation (ACF)', 'partial autocorrelation (PACF)']
     """
     from statsmodels.graphics.tsaplots import plot_acf, plot_pacf
 
