@@ -1,11 +1,10 @@
 """GZ capitation method: cell-statistics OLS against person-level statsmodels, exact 1-D
-clustering against brute force, Calinski-Harabasz and CV by hand, blending arithmetic,
-predictive ratios, the data contract (one test per rule, input file untouched) and identical
-results from a DataFrame, a CSV file and a Parquet file."""
+clustering against brute force, Calinski-Harabasz, the rules that choose k, blending arithmetic,
+predictive ratios by tenth of predicted cost recomputed person by person, fit statistics, and
+identical results from a DataFrame, a CSV file and a Parquet file."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 
@@ -16,12 +15,14 @@ import statsmodels.api as sm
 
 from payreform import capitation as cap
 from payreform import plots
-from payreform.errors import ContractError, ParameterError
+from payreform.errors import ParameterError
 from payreform.synth import gz
 
 COEF_TOL = 1e-8
 SE_TOL = 1e-6
 K_PAPER = {"UEBHI": 4, "URRBHI": 5}
+K_SMALL = {"UEBHI": 4, "URRBHI": 3}
+"""At this scale URRBHI has three diseases with 10 single-disease patients, plus the pooled rest."""
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -35,12 +36,12 @@ def persons() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cells(persons):
-    return cap.cell_statistics(persons, deciles=True)
+    return cap.cell_statistics(persons)
 
 
 @pytest.fixture(scope="module")
 def published_groups():
-    return gz.published_groupings()
+    return cap.paper_groupings()
 
 
 @pytest.fixture(scope="module")
@@ -51,28 +52,41 @@ def standards(cells, published_groups):
 
 # ----------------------------------------------------------------------------- person-level reference
 
+LOWER = [0, 6, 11, 16, 26, 36, 46, 56, 61, 66, 71, 76, 81, 86, 91, 96, 101]
+LABELS = ["0-5", "6-10", "11-15", "16-25", "26-35", "36-45", "46-55", "56-60", "61-65",
+          "66-70", "71-75", "76-80", "81-85", "86-90", "91-95", "96-100", "101+"]
 
-def person_design(frame: pd.DataFrame, ages: dict, diseases: dict, scheme: str) -> pd.DataFrame:
-    """The payment model's design written out person by person (independent of the package)."""
-    lower = [0, 6, 11, 16, 26, 36, 46, 56, 61, 66, 71, 76, 81, 86, 91, 96, 101]
-    labels = ["0-5", "6-10", "11-15", "16-25", "26-35", "36-45", "46-55", "56-60", "61-65",
-              "66-70", "71-75", "76-80", "81-85", "86-90", "91-95", "96-100", "101+"]
-    band = pd.cut(frame["age"], bins=[*lower, 200], right=False, labels=labels).astype(str)
-    age_group = band.map(ages[scheme]).astype(int)
-    codes = frame["ocsd"].fillna("").str.strip()
+
+def person_cells(frame: pd.DataFrame, structure) -> pd.DataFrame:
+    """Each person's model cell, from the (pooled) groupings, written out independently."""
+    band = pd.cut(frame["age"], bins=[*LOWER, 200], right=False, labels=LABELS).astype(str)
+    codes = frame["ocsd"].fillna("").astype(str).str.strip()
     count = codes.map(lambda text: 0 if text == "" else len(text.split(";")))
-    k = max(diseases[scheme].values())
-    ocsd_group = np.where(count == 0, 0, np.where(count == 1, codes.map(
-        lambda text: diseases[scheme].get(text, 0)), np.where(count == 2, k + 1, k + 2)))
+    state = np.where(count == 0, "none", np.where(count == 1, codes.map(
+        lambda c: f"single:{structure.single_groups.get(c, 0)}"),
+        np.where(count == 2, "two", "three")))
+    return pd.DataFrame({
+        "gender": frame["gender"].to_numpy(), "age_group": band.map(structure.age_groups)
+        .astype(int).to_numpy(), "ocsd_group": pd.Series(state).map(structure.states).to_numpy(),
+        "inpatient": frame["inpatient_prev_year"].to_numpy()}, index=frame.index)
+
+
+def person_design(frame: pd.DataFrame, standards, scheme: str) -> pd.DataFrame:
+    """The payment model's design written out person by person (independent of the package)."""
+    structure = standards.structures[scheme]
+    c = person_cells(frame, structure)
     design = {"intercept": np.ones(len(frame))}
-    for g in (1, 2):
-        for a in (1, 2, 3):
-            if (g, a) != (1, 1):
-                design[f"gender_age_{g}_{a}"] = ((frame["gender"] == g) & (age_group == a)).astype(
-                    float).to_numpy()
-    for o in range(1, k + 3):
-        design[f"ocsd_{o}"] = (ocsd_group == o).astype(float)
-    design["inpatient_1"] = (frame["inpatient_prev_year"] == 1).astype(float).to_numpy()
+    for term in structure.terms()[1:]:
+        parts = term.split("_")
+        if term.startswith("gender_age_"):
+            column = (c["gender"] == int(parts[2])) & (c["age_group"] == int(parts[3]))
+        elif term.startswith("age_"):
+            column = c["age_group"] == int(parts[1])
+        elif term.startswith("ocsd_"):
+            column = c["ocsd_group"] == int(parts[1])
+        else:
+            column = c["inpatient"] == 1
+        design[term] = column.astype(float).to_numpy()
     return pd.DataFrame(design, index=frame.index)
 
 
@@ -84,19 +98,16 @@ def screening_design(frame: pd.DataFrame) -> pd.DataFrame:
         index=frame.index)
 
 
-def sha256(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 # ----------------------------------------------------------------------------- payment model OLS
 
 
-def test_cell_statistics_ols_equals_person_level_statsmodels(persons, standards, published_groups):
-    ages, diseases = published_groups
-    for scheme in cap.SCHEMES:
-        for year in cap.YEARS:
+def test_cell_statistics_ols_equals_person_level_statsmodels(persons, standards):
+    # URRBHI's small disease groups are pooled at this scale; the reference follows the pooling
+    assert any("URRBHI" in note for note in standards.notes)
+    for scheme in gz.SCHEMES:
+        for year in gz.YEARS:
             part = persons[(persons["scheme"] == scheme) & (persons["year"] == year)]
-            design = person_design(part, ages, diseases, scheme)
+            design = person_design(part, standards, scheme)
             hc1 = sm.OLS(part["fund_exp"].to_numpy(), design).fit(cov_type="HC1")
             conventional = sm.OLS(part["fund_exp"].to_numpy(), design).fit()
             ours = standards.coefficients.query("scheme == @scheme and year == @year") \
@@ -122,6 +133,7 @@ def test_standards_are_intercept_plus_coefficients(standards):
     assert reference["standard"].item() == pytest.approx(params["intercept"], abs=1e-9)
     # full grid: 2 genders x 3 age groups x (k + 3) OCSD groups x 2 inpatient states
     assert len(table) == 2 * 3 * (K_PAPER["UEBHI"] + 3) * 2
+    assert (table["standard"] >= 0).all() and not table["floored"].any()
     # HC1 standard error of a standard is the square root of x' V x
     fit = standards.fits[("UEBHI", 2024)]
     x = np.zeros(len(fit.terms))
@@ -134,7 +146,7 @@ def test_payment_model_with_los_equals_statsmodels(persons, cells, published_gro
     ages, diseases = published_groups
     with_los = cap.payment_standards(cells, ages, diseases, include_los=True)
     part = persons[(persons["scheme"] == "URRBHI") & (persons["year"] == 2024)]
-    design = person_design(part, ages, diseases, "URRBHI")
+    design = person_design(part, with_los, "URRBHI")
     design["los"] = part["los"].astype(float)
     reference = sm.OLS(part["fund_exp"].to_numpy(), design).fit(cov_type="HC1")
     ours = with_los.coefficients.query("scheme == 'URRBHI' and year == 2024").set_index("term")
@@ -147,8 +159,8 @@ def test_payment_model_with_los_equals_statsmodels(persons, cells, published_gro
 
 def test_screening_from_sufficient_statistics_equals_statsmodels(persons, cells):
     screening = cap.screen_factors(cells)
-    for scheme in cap.SCHEMES:
-        for year in cap.YEARS:
+    for scheme in gz.SCHEMES:
+        for year in gz.YEARS:
             part = persons[(persons["scheme"] == scheme) & (persons["year"] == year)]
             design = screening_design(part)
             y = part["fund_exp"].to_numpy()
@@ -306,9 +318,36 @@ def test_first_peak_rule():
     assert cap.first_peak([2, 3, 4], [1.0, 2.0, 3.0]) == (4, False)
 
 
+def test_elbow_rule_by_hand_and_choose_k_branches():
+    # chord from (k=1, 1.0) to (k=5, 0.12) after scaling; k=2 lies farthest below it
+    wss = [100.0, 30.0, 20.0, 15.0, 12.0]
+    x = (np.arange(1, 6) - 1) / 4
+    y = np.array(wss) / 100
+    gap = (y[0] + (y[-1] - y[0]) * x) - y
+    assert cap.elbow([1, 2, 3, 4, 5], wss) == 1 + int(np.argmax(gap[1:-1])) + 1
+    # a straight line has no elbow: the smallest k above 1
+    assert cap.elbow([1, 2, 3, 4], [100.0, 75.0, 50.0, 25.0]) == 2
+    with pytest.raises(ParameterError, match="k = 1"):
+        cap.elbow([2, 3], [1.0, 0.5])
+    # choose_k: a CH peak is used when there is one ...
+    x = np.array([1.0, 2.0, 3.0, 11.0, 12.0, 13.0, 21.0, 22.0, 23.0, 40.0])
+    path = cap.kmeans_path(x, np.ones(len(x)), range(1, 6))
+    ch = [path[k].calinski_harabasz for k in range(2, 6)]
+    assert cap.choose_k(path) == (cap.first_peak(range(2, 6), ch)[0], cap.RULE_FIRST_PEAK)
+    # ... and the elbow when the index rises to the end (the paper's published means)
+    table = cap.paper_grouping_table().query("scheme == 'URRBHI' and dimension == 'disease'")
+    z = cap.standardise(table["per_capita"].to_numpy(float), np.ones(len(table)))
+    path = cap.kmeans_path(z, np.ones(len(z)), range(1, 11))
+    ch = [path[k].calinski_harabasz for k in range(2, 11)]
+    assert not cap.first_peak(range(2, 11), ch)[1]
+    k, rule = cap.choose_k(path)
+    assert rule == cap.RULE_ELBOW
+    assert k == cap.elbow(range(1, 11), [path[k].within_ss for k in range(1, 11)])
+
+
 def test_grouping_of_age_bands_and_cv(cells):
     ages = cap.group_age_bands(cells, k=3)
-    for scheme in cap.SCHEMES:
+    for scheme in gz.SCHEMES:
         items = ages.items[ages.items["scheme"] == scheme]
         assert set(items["group"]) == {1, 2, 3}
         # groups are numbered by increasing expenditure and are contiguous in it
@@ -323,21 +362,26 @@ def test_grouping_of_age_bands_and_cv(cells):
         first = items.iloc[0]
         band = atoms[atoms["age_band"] == first["item"]]
         assert first["per_capita"] == pytest.approx(band["sum_y"].sum() / band["persons"].sum())
-    diseases = cap.group_diseases(cells, k=K_PAPER)
-    for scheme, k in K_PAPER.items():
+    diseases = cap.group_diseases(cells, k=K_SMALL)
+    for scheme, k in K_SMALL.items():
         items = diseases.items[diseases.items["scheme"] == scheme]
         means = items.groupby("group")["per_capita"].mean()
         assert list(means.index) == list(range(1, k + 1))
         assert means.is_monotonic_decreasing  # disease group 1 is the dearest, as the paper
+    with pytest.raises(ParameterError, match="'k_disease' is 5 but URRBHI has only 4 diseases"):
+        cap.group_diseases(cells, k=K_PAPER)
+    other = diseases.items.query("scheme == 'URRBHI' and item == 'other diseases'")
+    assert len(other) == 1 and other["persons"].item() >= 10
     curve = cap.group_age_bands(cells, k_max=6).curve
     assert curve.groupby("scheme")["k"].max().tolist() == [6, 6]
+    assert curve.groupby("scheme")["k"].min().tolist() == [1, 1]
     with pytest.raises(ParameterError, match="weighting"):
         cap.group_age_bands(cells, weighting="people")
 
 
 def test_published_groupings_against_exact_clustering_of_published_means():
     """What the exact optimum says about the paper's groupings (reported in the chapter)."""
-    published = gz.published("groupings")
+    published = cap.paper_grouping_table()
     plain = cap.compare_groupings(published).table().set_index(["scheme", "dimension"])
     weighted = cap.compare_groupings(published, weighting="persons").table() \
         .set_index(["scheme", "dimension"])
@@ -357,7 +401,7 @@ def test_published_groupings_against_exact_clustering_of_published_means():
 
 
 def test_within_group_cv_reproduces_the_papers_tables():
-    groups = cap.compare_groupings(gz.published("groupings")).group_table()
+    groups = cap.compare_groupings(cap.paper_grouping_table()).group_table()
     groups = groups[groups["grouping"] == "published"].merge(
         gz.published("group_cv"), on=["scheme", "dimension", "group"], suffixes=("", "_paper"))
     groups["gap"] = (groups["cv"] - groups["cv_paper"]).abs()
@@ -383,29 +427,25 @@ def test_adjusted_rand_index_by_hand():
         (index - expected) / ((rows + columns) / 2 - expected))
 
 
-def test_items_missing_from_the_clustered_year_go_to_the_nearest_group(persons):
-    # drop URRBHI's oldest band in 2024 only: the 2024 clustering does not see it
+def test_bands_missing_from_the_clustered_year_take_the_nearest_bands_group(persons):
+    # drop URRBHI's oldest bands in 2024 only: the 2024 clustering does not see them
     frame = persons[~((persons["scheme"] == "URRBHI") & (persons["year"] == 2024)
                       & (persons["age"] >= 91))]
     cells = cap.cell_statistics(frame)
     ages = cap.group_age_bands(cells, k=3)
-    diseases = cap.group_diseases(cells, k=K_PAPER)
-    standards = cap.payment_standards(cells, ages, diseases)
-    notes = [n for n in standards.notes if "age band 91-95" in n]
-    assert len(notes) == 1
-    old = cells.subset("URRBHI", 2023)
-    old = old[old["age_band"] == "91-95"]
-    per_capita = old["sum_y"].sum() / old["persons"].sum()
-    centers = ages.groups.query("scheme == 'URRBHI'").set_index("group")["center"]
-    assert standards.age_groups["URRBHI"]["91-95"] == int((centers - per_capita).abs().idxmin())
+    assert "91-95" not in set(ages.items.query("scheme == 'URRBHI'")["members"])
+    mapping = ages.mapping("URRBHI")
+    # the nearest band in age that was clustered is 86-90: its group, whatever the spending
+    assert mapping["91-95"] == mapping["96-100"] == mapping["101+"] == mapping["86-90"]
     # with a plain mapping, a missing item is an error instead
-    mapping = {s: {b: g for b, g in m.items() if (s, b) != ("URRBHI", "91-95")}
-               for s, m in gz.published_groupings()[0].items()}
+    ages_paper, diseases_paper = cap.paper_groupings()
+    plain = {s: {b: g for b, g in m.items() if (s, b) != ("URRBHI", "91-95")}
+             for s, m in ages_paper.items()}
     with pytest.raises(ParameterError, match="age band '91-95' occurs in URRBHI"):
-        cap.payment_standards(cells, mapping, gz.published_groupings()[1])
+        cap.payment_standards(cap.cell_statistics(persons), plain, diseases_paper)
     with pytest.raises(ParameterError, match="without gaps"):
         cap.payment_standards(cells, {"UEBHI": {"16-25": 1, "26-35": 3}, "URRBHI": {}},
-                              gz.published_groupings()[1])
+                              diseases_paper)
 
 
 # ----------------------------------------------------------------------------- weighting
@@ -415,10 +455,9 @@ def test_blending_and_savings_by_hand(persons, standards):
     simulation = cap.simulate_blending(standards, omegas=[0.0, 0.25, 0.5, 1.0])
     table = simulation.table().set_index(["scheme", "omega"])
     totals = {}
-    for scheme in cap.SCHEMES:
+    for scheme in gz.SCHEMES:
         part = persons[(persons["scheme"] == scheme) & (persons["year"] == 2024)]
-        ages, diseases = gz.published_groupings()
-        design = person_design(part, ages, diseases, scheme)
+        design = person_design(part, standards, scheme)
         payments = {}
         for year in (2023, 2024):
             params = standards.params(scheme, year)
@@ -441,48 +480,62 @@ def test_blending_and_savings_by_hand(persons, standards):
     # savings are linear in omega
     savings = table.loc["UEBHI", "savings"]
     assert savings[0.5] == pytest.approx((savings[0.0] + savings[1.0]) / 2, rel=1e-10)
+    assert simulation.base_year == 2023 and simulation.target_year == 2024
+    assert "omega 0.5" in simulation.summary()
     with pytest.raises(ParameterError, match="omegas"):
         cap.simulate_blending(standards, omegas=[1.5])
+    assert cap.omega_grid(0.25) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    for bad in (0, 0.3, 1.5):
+        with pytest.raises(ParameterError, match="omega_step"):
+            cap.omega_grid(bad)
 
 
 # ----------------------------------------------------------------------------- beyond the paper
 
 
-def test_predictive_ratios_in_and_out_of_sample(persons, cells, standards):
+def test_predictive_ratios_in_and_out_of_sample(persons, standards):
     ratios = cap.predictive_ratios(standards, omegas=(1.0, 0.0)).ratios
     inside = ratios[ratios["omega"] == 1.0]
     # OLS normal equations: exactly 1 for every gender x age group and OCSD group in sample
     for dimension in ("scheme", "gender_age_group", "ocsd_group"):
         np.testing.assert_allclose(inside.loc[inside["dimension"] == dimension, "ratio"], 1.0,
                                    atol=1e-9)
-    # the expenditure deciles, recomputed person by person with the same cut points
+    # tenths of predicted cost, recomputed person by person: rank persons by the standard they
+    # are paid, cut at tenths of persons, a cell goes where its middle person falls
     part = persons[(persons["scheme"] == "UEBHI") & (persons["year"] == 2024)]
-    ages, diseases = gz.published_groupings()
-    design = person_design(part, ages, diseases, "UEBHI")
+    design = person_design(part, standards, "UEBHI")
     for omega, year in ((1.0, 2024), (0.0, 2023)):
         predicted = design.to_numpy() @ standards.params("UEBHI", year)[design.columns].to_numpy()
-        cuts = np.round(np.array(cells.cutpoints["UEBHI"]) * 100)
-        decile = np.searchsorted(cuts, np.round(part["fund_exp"].to_numpy() * 100), side="left") + 1
-        by_decile = pd.DataFrame({"decile": decile, "y": part["fund_exp"].to_numpy(),
-                                  "p": predicted}).groupby("decile").sum()
+        frame = pd.DataFrame({"p": predicted, "y": part["fund_exp"].to_numpy()})
+        by_value = frame.groupby("p").agg(n=("y", "size")).reset_index().sort_values("p")
+        middle = (by_value["n"].cumsum() - by_value["n"] / 2) / len(frame)
+        by_value["tenth"] = np.minimum(10, np.floor(middle * 10).astype(int) + 1)
+        frame = frame.merge(by_value[["p", "tenth"]], on="p")
+        expected = frame.groupby("tenth").apply(lambda f: f["y"].sum() / f["p"].sum(),
+                                                include_groups=False)
         ours = ratios[(ratios["scheme"] == "UEBHI") & (ratios["omega"] == omega)
-                      & (ratios["dimension"] == "expenditure_decile")].set_index("level")
-        np.testing.assert_allclose(ours["ratio"].to_numpy(),
-                                   (by_decile["y"] / by_decile["p"]).to_numpy(), rtol=1e-10)
-    # the cut points are quantiles of the data: at least q at or below, at most q below
-    y = part["fund_exp"].to_numpy()
-    for q, cut in zip(np.arange(1, 10) / 10, cells.cutpoints["UEBHI"], strict=True):
-        assert (y <= cut + 1e-9).mean() >= q - 1e-12
-        assert (y < cut - 1e-9).mean() <= q + 1e-12
-    deciles = inside[inside["dimension"] == "expenditure_decile"]
-    assert deciles.groupby("scheme")["ratio"].apply(lambda r: r.is_monotonic_increasing).all()
+                      & (ratios["dimension"] == "predicted_tenth")]
+        ours = ours.set_index(ours["level"].astype(int)).sort_index()
+        assert list(ours.index) == list(expected.index)
+        np.testing.assert_allclose(ours["ratio"].to_numpy(), expected.to_numpy(), rtol=1e-10)
+        sizes = frame.groupby("tenth").size()
+        np.testing.assert_array_equal(ours["persons"].to_numpy(), sizes.to_numpy())
+        # each tenth lists the range of the standards paid in it
+        low = frame.groupby("tenth")["p"].min()
+        np.testing.assert_allclose(ours["standard_low"].to_numpy(), low.to_numpy(), rtol=1e-12)
+
+
+def test_predicted_tenths_keep_equal_predictions_together():
+    tenths = cap.predicted_tenths(np.array([5.0, 1.0, 3.0, 3.0]), np.array([10, 30, 40, 20]))
+    # ranked 1 (30 persons), 3 and 3 (60 persons together), 5 (10): middles 0.15, 0.6, 0.95
+    assert tenths.tolist() == [10, 2, 7, 7]
+    assert set(cap.predicted_tenths(np.arange(10.0), np.ones(10, int))) == set(range(1, 11))
 
 
 def test_fit_statistics_out_of_sample(persons, standards):
     fit = cap.fit_statistics(standards).table().set_index(["scheme", "standards", "evaluated_on"])
     part = persons[(persons["scheme"] == "URRBHI") & (persons["year"] == 2024)]
-    ages, diseases = gz.published_groupings()
-    design = person_design(part, ages, diseases, "URRBHI")
+    design = person_design(part, standards, "URRBHI")
     y = part["fund_exp"].to_numpy()
     for year, kind in ((2023, "out-of-sample"), (2024, "in-sample")):
         predicted = design.to_numpy() @ standards.params("URRBHI", year)[design.columns].to_numpy()
@@ -493,34 +546,15 @@ def test_fit_statistics_out_of_sample(persons, standards):
         assert row["predictive_ratio"] == pytest.approx(y.sum() / predicted.sum(), rel=1e-12)
 
 
-# ----------------------------------------------------------------------------- confidentiality
-
-
-def test_small_cells_are_suppressed(cells, standards):
-    table = cells.table()
-    small = table["suppressed"]
-    assert small.any() and table.attrs["suppressed_cells"] == int(small.sum())
-    assert table.loc[small, ["persons", "fund_exp", "per_capita"]].isna().all().all()
-    assert (table.loc[~small, "persons"] >= 10).all()
-    none = cells.table(min_cell_size=0)
-    assert not none["suppressed"].any()
-    grid = standards.standards_table()
-    assert grid.loc[grid["suppressed"], "observed_mean"].isna().all()
-    assert grid["standard"].notna().all()  # model standards are not disclosive
-    with pytest.raises(ParameterError, match="min_cell_size"):
-        cells.table(min_cell_size=-1)
-
-
 # ----------------------------------------------------------------------------- whole analysis
 
 
 def test_analysis_is_identical_from_dataframe_csv_and_parquet(persons, tmp_path):
-    small = persons
     csv, parquet = tmp_path / "py.csv", tmp_path / "py.parquet"
-    small.to_csv(csv, index=False)
-    small.to_parquet(parquet, index=False)
-    options = {"k_age": 3, "k_disease": K_PAPER}
-    results = [cap.analyse_capitation(source, **options) for source in (small, csv, parquet)]
+    persons.to_csv(csv, index=False)
+    persons.to_parquet(parquet, index=False)
+    options = {"k_age": 3, "k_disease": K_SMALL}
+    results = [cap.analyse_capitation(source, **options) for source in (persons, csv, parquet)]
     first = results[0]
     for other in results[1:]:
         pd.testing.assert_frame_equal(first.cells.atoms, other.cells.atoms, check_exact=True)
@@ -531,9 +565,9 @@ def test_analysis_is_identical_from_dataframe_csv_and_parquet(persons, tmp_path)
                                       other.predictive_ratios.table(), check_exact=True)
 
 
-def test_analysis_outputs_and_progress(persons):
+def test_analysis_outputs_summary_and_progress(persons):
     calls = []
-    analysis = cap.analyse_capitation(persons, k_age=3, k_disease=K_PAPER, deciles=False,
+    analysis = cap.analyse_capitation(persons, k_age=3, k_disease=K_SMALL,
                                       progress=lambda step, done, total: calls.append(
                                           (step, done, total)))
     assert calls[0][1] == 0 and calls[-1][1] == calls[-1][2]
@@ -544,7 +578,11 @@ def test_analysis_outputs_and_progress(persons):
     assert "g1-a1-ocsd0-inp0" in set(estimates["term"])
     diagnostics = analysis.diagnostics()
     assert diagnostics["drop_los"] is True and diagnostics["min_cell_size"] == 10
+    assert diagnostics["years"] == [2023, 2024]
     assert not analysis.standards.include_los
+    assert "35,781 person-years" in repr(analysis)
+    text = analysis.summary()
+    assert "R²" in text and "omega 0.5" in text and "age groups (given)" in text
 
 
 def test_renamed_columns(persons):
@@ -562,113 +600,12 @@ def test_figures(cells, standards):
     ages = cap.group_age_bands(cells)
     fig = plots.calinski_harabasz_figure(ages)
     assert len(fig.axes[0].lines) >= 2
-    fig = plots.standards_heatmap(standards, "URRBHI", 2024)
-    assert fig.axes[0].images[0].get_array().shape == (6, K_PAPER["URRBHI"] + 3)
-    fig = plots.savings_figure(cap.simulate_blending(standards), published=gz.published("simulation"))
+    fig = plots.standards_heatmap(standards, "UEBHI", 2024)
+    assert fig.axes[0].images[0].get_array().shape == (6, K_PAPER["UEBHI"] + 3)
+    fig = plots.savings_figure(cap.simulate_blending(standards),
+                               published=gz.published("simulation"))
     assert len(fig.axes[0].lines) >= 3
+    ratios = cap.predictive_ratios(standards).table()
+    fig = plots.predictive_ratio_figure(ratios[ratios["omega"] == 1.0])
+    assert len(fig.axes) == 3
     plt.close("all")
-
-
-# ----------------------------------------------------------------------------- data contract
-
-
-@pytest.fixture(scope="module")
-def contract_rows() -> pd.DataFrame:
-    rows = []
-    for i in range(1, 13):
-        for year in (2023, 2024):
-            rows.append({"person_id": f"P{i:03d}", "year": year,
-                         "scheme": "UEBHI" if i <= 6 else "URRBHI", "gender": 1 + i % 2,
-                         "age": 20 + 5 * i, "ocsd": ["", "DM", "DM;hypertension"][i % 3],
-                         "inpatient_prev_year": i % 2, "los": 4 * (i % 2),
-                         "fund_exp": 100.0 * i + year % 7})
-    return pd.DataFrame(rows)
-
-
-def edit(frame: pd.DataFrame, position: int, column: str, value) -> pd.DataFrame:
-    frame = frame.copy()
-    frame[column] = frame[column].astype(object)
-    frame.iloc[position, frame.columns.get_loc(column)] = value
-    return frame
-
-
-BAD_INPUTS = [
-    ("age below 0", lambda f: edit(f, 4, "age", -1), r"column 'age' has -1 in row 6, outside 0-120"),
-    ("age above 120", lambda f: edit(f, 5, "age", 121), r"column 'age' has 121 in row 7, outside 0-120"),
-    ("unknown scheme", lambda f: edit(f, 2, "scheme", "UEBHX"),
-     r"column 'scheme' has the unknown code 'UEBHX' in row 4 \(did you mean 'UEBHI'\?\)"),
-    ("unknown gender", lambda f: edit(f, 3, "gender", 3),
-     r"column 'gender' has the unknown code '3' in row 5; use 1 \(male\) or 2 \(female\)"),
-    ("unknown disease", lambda f: edit(f, 6, "ocsd", "DM;hypertensio"),
-     r"column 'ocsd' has the unknown disease code 'hypertensio' in row 8 \(did you mean "
-     r"'hypertension'\?\)"),
-    ("wrong separator", lambda f: edit(f, 6, "ocsd", "DM,CHD"),
-     r"column 'ocsd' has 'DM,CHD' in row 8; separate disease codes with ';'"),
-    ("disease twice", lambda f: edit(f, 6, "ocsd", "DM;dm"),
-     r"column 'ocsd' lists 'DM' more than once in row 8"),
-    ("duplicate person-year", lambda f: edit(f, 2, "person_id", "P001"),
-     r"person 'P001' appears more than once in year 2023 \(row 2 and row 4\)"),
-    ("negative expenditure", lambda f: edit(f, 9, "fund_exp", -3.5),
-     r"column 'fund_exp' has -3.5 in row 11, below 0; expenditures cannot be negative"),
-    ("missing year for weighting", lambda f: f[~((f["scheme"] == "URRBHI") & (f["year"] == 2023))],
-     r"scheme URRBHI has no rows for year 2023 \(it has 2024\); the multi-year weighting needs "
-     r"2023 and 2024"),
-    ("misspelled column", lambda f: f.rename(columns={"fund_exp": "fund_exps"}),
-     r"column 'fund_exp' not found \(did you mean 'fund_exps'\?\).*set fund_exp="),
-    ("text in a number column", lambda f: edit(f, 7, "age", "forty"),
-     r"column 'age' has the non-numeric value 'forty' in row 9; it must hold numbers only"),
-    ("empty required value", lambda f: edit(f, 8, "gender", None),
-     r"column 'gender' is empty in row 10"),
-    ("inpatient code", lambda f: edit(f, 1, "inpatient_prev_year", 2),
-     r"column 'inpatient_prev_year' has 2 in row 3; use 1"),
-    ("fractional stay", lambda f: edit(f, 1, "los", 2.5),
-     r"column 'los' has 2.5 in row 3; the length of stay must be whole days"),
-    ("no rows", lambda f: f.iloc[:0], r"the data have no rows"),
-]
-
-
-@pytest.mark.parametrize("label, change, message", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
-def test_bad_input_gets_a_one_line_error_and_the_file_is_untouched(contract_rows, tmp_path,
-                                                                   label, change, message):
-    path = tmp_path / "bad.csv"
-    change(contract_rows).to_csv(path, index=False)
-    before = sha256(path)
-    with pytest.raises(ContractError, match=message) as error:
-        cap.validate_person_years(path)
-    assert "\n" not in str(error.value)
-    assert sha256(path) == before
-    # the same rule fires from a DataFrame and from the analysis entry point
-    with pytest.raises(ContractError, match=message):
-        cap.cell_statistics(change(contract_rows))
-
-
-def test_good_contract_rows_pass_and_parquet_row_numbers(contract_rows, tmp_path):
-    result = cap.validate_person_years(contract_rows)
-    assert result.rows == len(contract_rows)
-    assert result.table()["persons"].tolist() == [6, 6, 6, 6]
-    path = tmp_path / "bad.parquet"
-    bad = contract_rows.copy()
-    bad.loc[10, "age"] = 150
-    bad.to_parquet(path, index=False)
-    with pytest.raises(ContractError, match="column 'age' has 150 in row 12"):
-        cap.validate_person_years(path)
-
-
-def test_gbk_csv_and_codes(contract_rows, tmp_path):
-    path = tmp_path / "gbk.csv"
-    frame = contract_rows.assign(scheme=contract_rows["scheme"].map(
-        {"UEBHI": "职工医保", "URRBHI": "390"}), gender=contract_rows["gender"].map({1: "男", 2: "女"}))
-    frame.to_csv(path, index=False, encoding="gbk", sep=";")
-    before = sha256(path)
-    cells_gbk = cap.cell_statistics(path)
-    cells_utf8 = cap.cell_statistics(contract_rows)
-    pd.testing.assert_frame_equal(cells_gbk.atoms, cells_utf8.atoms, check_exact=True)
-    assert sha256(path) == before
-    (tmp_path / "empty.csv").write_bytes(b"")
-    with pytest.raises(ContractError, match="file 'empty.csv' is empty"):
-        cap.validate_person_years(tmp_path / "empty.csv")
-    (tmp_path / "book.xlsx").write_bytes(b"PK")
-    with pytest.raises(ContractError, match="Excel workbook"):
-        cap.validate_person_years(tmp_path / "book.xlsx")
-    with pytest.raises(ContractError, match="does not exist"):
-        cap.validate_person_years(tmp_path / "missing.csv")

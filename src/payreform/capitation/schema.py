@@ -165,15 +165,13 @@ def predicted_tenths(predicted: np.ndarray, persons: np.ndarray) -> np.ndarray:
     >>> predicted_tenths(np.array([5.0, 1.0, 3.0]), np.array([10, 30, 60])).tolist()
     [10, 2, 7]
     """
-    order = np.argsort(predicted, kind="stable")
-    n = persons[order].astype(float)
+    values, inverse = np.unique(np.asarray(predicted, dtype=float), return_inverse=True)
+    n = np.bincount(np.ravel(inverse), weights=np.asarray(persons, dtype=float),
+                    minlength=len(values))
     total = n.sum()
     middle = (np.cumsum(n) - n / 2) / total if total > 0 else np.zeros_like(n)
-    tenths = np.empty(len(order), dtype=int)
-    tenths[order] = np.minimum(10, np.floor(middle * 10).astype(int) + 1)
-    # equal predictions always share a tenth
-    frame = pd.DataFrame({"p": predicted, "t": tenths})
-    return frame.groupby("p")["t"].transform("max").to_numpy(int)
+    tenths = np.minimum(10, np.floor(middle * 10).astype(int) + 1)
+    return tenths[np.ravel(inverse)]
 
 
 @dataclass(frozen=True)

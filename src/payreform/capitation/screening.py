@@ -120,6 +120,27 @@ def _support(atoms: pd.DataFrame, columns: dict[str, np.ndarray]) -> dict[str, t
     return support
 
 
+def _independent(factors: list[str], columns: dict[str, np.ndarray],
+                 atoms: pd.DataFrame) -> list[str]:
+    """The factors, in order, that are not linear combinations of the intercept and earlier
+    ones (checked on the persons-weighted Gram matrix, with length of stay from its moments)."""
+    n = atoms["persons"].to_numpy(float)
+    kept: list[str] = []
+    for factor in factors:
+        trial = [*kept, factor]
+        z = np.column_stack([np.ones(len(atoms))] + [columns[f] for f in trial if f != "los"])
+        gram = z.T @ (z * n[:, None])
+        if "los" in trial:
+            cross = z.T @ atoms["sum_los"].to_numpy(float)
+            gram = np.block([[gram, cross[:, None]],
+                             [cross[None, :], np.array([[atoms["sum_los2"].sum()]])]])
+        scale = np.sqrt(np.diag(gram))
+        scale[scale == 0] = 1.0
+        if np.linalg.matrix_rank(gram / np.outer(scale, scale), tol=1e-10) == len(gram):
+            kept.append(factor)
+    return kept
+
+
 def screen_factors(
     cells: CellStatistics,
     *,
@@ -181,7 +202,12 @@ def screen_factors(
                 continue
             columns = _factor_columns(atoms)
             support = _support(atoms, columns)
-            usable = [f for f in SCREENING_FACTORS if support[f][1]]
+            usable = _independent([f for f in SCREENING_FACTORS if support[f][1]], columns,
+                                  atoms)
+            for factor in SCREENING_FACTORS:
+                if support[factor][1] and factor not in usable:
+                    notes.append(f"{scheme} {year}: {factor} is collinear with the other "
+                                 "factors and left out")
             design = np.column_stack([np.ones(len(atoms))]
                                      + [columns[f] for f in usable if f != "los"])
             terms = ["intercept", *[f for f in usable if f != "los"]]

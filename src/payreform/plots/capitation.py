@@ -32,6 +32,7 @@ def calinski_harabasz_figure(grouping, ax: Axes | None = None, title: str | None
                     markerfacecolor="none", color=line.get_color())
     ax.set_xlabel("number of groups k")
     ax.set_ylabel("Calinski-Harabasz index")
+    ax.set_xlim(left=1.5)
     ax.legend(frameon=False)
     if title is None and hasattr(grouping, "dimension"):
         title = ("Age bands" if grouping.dimension == "age_band" else "Single diseases") + \
@@ -44,37 +45,54 @@ def calinski_harabasz_figure(grouping, ax: Axes | None = None, title: str | None
 def standards_heatmap(standards, scheme: str, year: int, inpatient: int = 0,
                       ax: Axes | None = None) -> Figure:
     """Heat-map of the standards (RMB per person-year): rows gender x age group, columns OCSD
-    group, for one inpatient status.
+    group, for one inpatient status. Standards floored at 0 are marked with an asterisk.
 
     Examples
     --------
-    >>> fig = standards_heatmap(standards, "UEBHI", 2024)  # doctest: +SKIP
+    >>> fig = standards_heatmap(standards, "A", 2011)  # doctest: +SKIP
     """
+    import textwrap
+
     table = standards.standards_table(scheme, year)
     table = table[table["inpatient"] == int(inpatient)]
     grid = table.pivot_table(index=["gender", "age_group"], columns="ocsd_group",
                              values="standard", sort=True)
+    floored = table.pivot_table(index=["gender", "age_group"], columns="ocsd_group",
+                                values="floored", sort=True, aggfunc="max")
     labels = table.drop_duplicates("ocsd_group").set_index("ocsd_group")["ocsd_label"]
-    fig, ax = _axes(ax, (1.0 + 0.85 * grid.shape[1], 0.6 + 0.45 * grid.shape[0]))
+    fig, ax = _axes(ax, (1.4 + 0.95 * grid.shape[1], 0.8 + 0.45 * grid.shape[0]))
     image = ax.imshow(grid.to_numpy(), aspect="auto", cmap="viridis")
-    short = {"none": "none", "two diseases": "two", "three or more": "3+"}
     ax.set_xticks(range(grid.shape[1]),
-                  [f"{o}\n{short[labels[o]]}" if labels[o] in short else str(o)
-                   for o in grid.columns], fontsize=8)
+                  [f"{o}\n" + "\n".join(textwrap.wrap(str(labels[o]), 12)) for o in grid.columns],
+                  fontsize=7)
     ax.set_yticks(range(grid.shape[0]), [f"{'male' if g == 1 else 'female'}, age group {a}"
                                          for g, a in grid.index], fontsize=8)
     values = grid.to_numpy()
-    high = np.nanmax(values)
+    high = np.nanmax(values) if np.isfinite(values).any() else 0.0
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if np.isfinite(values[i, j]):
-                ax.text(j, i, f"{values[i, j]:,.0f}", ha="center", va="center", fontsize=7,
+                mark = "*" if bool(floored.to_numpy()[i, j]) else ""
+                ax.text(j, i, f"{values[i, j]:,.0f}{mark}", ha="center", va="center", fontsize=7,
                         color="black" if values[i, j] > 0.6 * high else "white")
     ax.set_xlabel("OCSD group")
     ax.set_title(f"{scheme} {year} standards (RMB), "
-                 f"{'hospitalised' if inpatient else 'not hospitalised'} in the previous year")
+                 f"{'hospitalised' if inpatient else 'not hospitalised'} in the previous year",
+                 fontsize=9)
     ax.grid(False)
     fig.colorbar(image, ax=ax, label="RMB per person-year")
+    return fig
+
+
+def standards_heatmaps(standards, year: int, inpatient: int = 0) -> Figure:
+    """One standards heat-map per scheme, side by side (see :func:`standards_heatmap`)."""
+    schemes = list(standards.schemes)
+    widths = [1.4 + 0.95 * (standards.n_groups(s)[1] + 1) for s in schemes]
+    fig, axes = plt.subplots(1, len(schemes), figsize=(sum(widths) + 1.5 * len(schemes), 4.4),
+                             squeeze=False)
+    for ax, scheme in zip(axes.flat, schemes, strict=True):
+        standards_heatmap(standards, scheme, year, inpatient, ax=ax)
+    fig.tight_layout()
     return fig
 
 
@@ -112,24 +130,28 @@ def savings_figure(simulation, ax: Axes | None = None, published: pd.DataFrame |
     return fig
 
 
-def predictive_ratio_figure(ratios: pd.DataFrame, dimensions: dict[str, str] | None = None) -> Figure:
-    """Predictive ratios (actual / payment) on a log scale, one panel per dimension, one line per scheme.
+def predictive_ratio_figure(ratios: pd.DataFrame, dimensions: dict[str, str] | None = None
+                            ) -> Figure:
+    """Predictive ratios (actual / payment) on a log scale, one panel per dimension, one line per
+    scheme; suppressed rows (fewer than ``min_cell_size`` persons) are left out.
 
     ``ratios``: rows of :meth:`payreform.capitation.PredictiveRatios.table` for one set of
-    standards and year; suppressed rows are left out.
+    standards and year.
     """
     dimensions = dimensions or {"age_band": "by age band", "disease": "by single disease",
-                                "expenditure_decile": "by decile of own expenditure"}
-    fig, axes = plt.subplots(1, len(dimensions), figsize=(4.4 * len(dimensions), 3.6), squeeze=False)
+                                "predicted_tenth": "by tenth of predicted cost"}
+    fig, axes = plt.subplots(1, len(dimensions), figsize=(4.4 * len(dimensions), 3.6),
+                             squeeze=False)
     for ax, (dimension, title) in zip(axes.flat, dimensions.items(), strict=True):
         part = ratios[(ratios["dimension"] == dimension) & ~ratios["suppressed"].astype(bool)]
         for scheme, rows in part.groupby("scheme", sort=False):
-            ax.plot(range(len(rows)), rows["ratio"], "o-", ms=3, label=scheme)
+            ax.plot(range(len(rows)), rows["ratio"], "o-", ms=3, label=str(scheme))
             if dimension != "disease":
                 ax.set_xticks(range(len(rows)), rows["level"], rotation=90, fontsize=7)
         ax.axhline(1, color="black", lw=0.8)
         ax.set_title(f"Predictive ratio {title}", fontsize=9)
         ax.set_yscale("log")
-    axes.flat[0].legend(fontsize=8)
+    if axes.flat[0].get_legend_handles_labels()[0]:
+        axes.flat[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
