@@ -5,31 +5,38 @@ institutions are not public. This generator produces, for each institution type,
 medical expenditure (10,000 CNY), outpatient volume and inpatient volume from January 2016 to
 December 2019, such that
 
-* on the ln(Y + 1) scale, with the paper's coding (``time_times_post``: ``XT = T * X``),
-  ``T = 1`` in January 2016 and the reform from October 2017 (``T0 = 22``), the planted
-  coefficients beta1..beta3 are Table 4's for that institution type;
-* every calendar year's monthly values add up to the annual totals of Tables 1 and 3.
+* the planted line, on the ln(Y + 1) scale with the paper's coding (``time_times_post``:
+  ``XT = T * X``), ``T = 1`` in January 2016 and the reform from October 2017 (``T0 = 22``),
+  has Table 4's beta1..beta3 for that institution type;
+* the noise-free series adds up, in every calendar year, to the annual totals of Tables 1 and 3,
+  and a noisy series does so on average (the noise is multiplicative with mean one).
 
-These two requirements conflict. A log-linear path with Table 4's slopes does not pass
-through Table 1 and 3's yearly totals: it misses them by up to 12% for the community
-institutions (the published slopes imply faster or slower growth than the published totals).
-The generator keeps Table 4's line as the planted path and multiplies it by a smooth
-correction, piecewise linear in the log through one level per calendar year placed at
-mid-year, solved so that every year adds up to its published total. The correction is solved
-after the noise is drawn, so every seed matches the totals to rounding. It is not invisible to
-the regression: the coefficients of the noise-free corrected series (:func:`implied_truth`)
-differ from Table 4's, and the chapter shows both, because the gap measures how far the
-paper's two sets of published numbers disagree.
+These two requirements conflict. A log-linear path with Table 4's slopes does not pass through
+Table 1 and 3's yearly totals: the totals imply slower growth before the reform and, for
+expenditure, faster growth after it (see :func:`totals_consistency`). The generator keeps Table
+4's line as the planted path and multiplies it by a smooth correction, piecewise linear in the
+log through one level per calendar year placed at mid-year, solved so that the noise-free
+series adds up to every published total. The correction is not invisible to the regression:
+the coefficients of the noise-free corrected series (the "truth the data carry", computed by
+:func:`payreform.chapters.sanming_itsa.implied_truth`) differ from Table 4's, and the chapter
+shows both, because the gap measures how far the paper's two sets of published numbers
+disagree.
+
+The noise is drawn *after* the correction and added to it, so it keeps its autocorrelation:
+an AR(1) process on the log scale with coefficient :data:`AR_COEFFICIENT`, whose slow swings
+a 47-month regression cannot tell from a change in trend. (Forcing each noisy series to the
+yearly totals would remove those swings and make the Newey-West intervals look conservative.)
 
 Assumptions (ours, not the paper's): the baseline level beta0 (solved from the totals), the
-monthly seasonal pattern, AR(1) errors with coefficient :data:`AR_COEFFICIENT`, and the noise
-scales :data:`NOISE_SD` (calibrated by ``bench/calibrate_sanming.py`` so that Newey-West
-standard errors are about Table 4's). December 2019 is generated so that 2019 adds up to the
-full-year total, and then left out of the analysis, as in the paper (the monthly series ends
-in November 2019).
+monthly seasonal pattern, the AR(1) coefficient, and the noise scales :data:`NOISE_SD`
+(calibrated by ``bench/calibrate_sanming.py`` so that the median Newey-West standard errors
+are about Table 4's). December 2019 is generated so that 2019 adds up to the full-year total,
+and then left out of the analysis, as in the paper (the monthly series ends in November 2019).
 
-The "overall" series is the sum of the two institution types, not a third draw; its true
-coefficients are therefore not planted but implied (see :func:`implied_overall_truth`).
+The "overall" series is the sum of the two institution types, not a third draw.
+
+This module imports no estimator: the fitted "truth the data carry" is computed by the
+chapter runner from :func:`generate` with ``noise_scale=0``.
 """
 
 from __future__ import annotations
@@ -38,7 +45,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from payreform.errors import ParameterError
+from payreform import published as published_tables
+from payreform.errors import ParameterError, check_choice
 from payreform.synth import ar1_noise
 
 SOURCE = ("Lin K, Liu X, Xiang L, Luo F. Sanming Model of Medical Service Integration: Impact on "
@@ -54,6 +62,7 @@ TIME_COLUMN = "month"
 GROUP_COLUMN = "institution"
 GROUPS = ("hospital", "community")
 OUTCOMES = ("medical_expenditure", "outpatient_volume", "inpatient_volume")
+TERMS = ("beta1", "beta2", "beta3")
 OUTCOME_LABELS = {
     "medical_expenditure": "Medical expenditure (10,000 CNY)",
     "outpatient_volume": "Outpatient volume",
@@ -61,57 +70,51 @@ OUTCOME_LABELS = {
 }
 GROUP_LABELS = {"hospital": "Hospitals", "community": "Community health service institutions",
                 "overall": "Overall"}
-
-# Table 4: coefficient (standard error) on ln(Y + 1), coding T * X; p-values as printed.
-PUBLISHED = {
-    ("overall", "medical_expenditure"): {"beta1": (0.008, 0.001, 0.001), "beta2": (-0.029, 0.019, 0.575),
-                                         "beta3": (-0.001, 0.001, 0.095)},
-    ("overall", "outpatient_volume"): {"beta1": (0.016, 0.002, 0.001), "beta2": (-0.035, 0.063, 0.572),
-                                       "beta3": (-0.014, 0.004, 0.001)},
-    ("overall", "inpatient_volume"): {"beta1": (0.005, 0.002, 0.041), "beta2": (-0.062, 0.030, 0.042),
-                                      "beta3": (-0.005, 0.003, 0.098)},
-    ("hospital", "medical_expenditure"): {"beta1": (0.007, 0.002, 0.001), "beta2": (-0.007, 0.031, 0.802),
-                                          "beta3": (-0.001, 0.003, 0.663)},
-    ("hospital", "outpatient_volume"): {"beta1": (0.007, 0.002, 0.001), "beta2": (-0.037, 0.020, 0.068),
-                                        "beta3": (-0.004, 0.002, 0.060)},
-    ("hospital", "inpatient_volume"): {"beta1": (0.004, 0.001, 0.014), "beta2": (-0.042, 0.020, 0.034),
-                                       "beta3": (-0.004, 0.002, 0.033)},
-    ("community", "medical_expenditure"): {"beta1": (0.018, 0.003, 0.001), "beta2": (-0.035, 0.068, 0.604),
-                                           "beta3": (-0.009, 0.004, 0.039)},
-    ("community", "outpatient_volume"): {"beta1": (0.021, 0.004, 0.001), "beta2": (0.153, 0.129, 0.236),
-                                         "beta3": (-0.008, 0.008, 0.288)},
-    ("community", "inpatient_volume"): {"beta1": (0.007, 0.002, 0.227), "beta2": (-0.154, 0.097, 0.114),
-                                        "beta3": (-0.004, 0.007, 0.595)},
-}
-
-# Tables 1 (expenditure, 10k CNY) and 3 (volumes, persons): 2016, 2017, 2018, 2019.
-ANNUAL_TOTALS = {
-    ("hospital", "medical_expenditure"): (259_257.8, 274_349.2, 302_237.1, 327_952.0),
-    ("community", "medical_expenditure"): (25_254.4, 28_199.6, 31_512.5, 37_328.6),
-    ("hospital", "outpatient_volume"): (5_831_787, 6_098_557, 6_221_613, 6_604_957),
-    ("community", "outpatient_volume"): (3_378_034, 4_070_358, 4_251_996, 4_756_076),
-    ("hospital", "inpatient_volume"): (312_957, 317_181, 311_150, 316_912),
-    ("community", "inpatient_volume"): (100_116, 100_230, 97_986, 102_800),
-}
 YEARS = (2016, 2017, 2018, 2019)
+
+TABLE4 = "sanming_table4_itsa"
+"""Published table (``data/published/``) holding Table 4: coefficient, standard error, P as printed."""
+
+
+def _load_table4() -> dict[tuple[str, str], dict[str, tuple[float, float, float]]]:
+    table = published_tables.load(TABLE4)
+    values: dict[tuple[str, str], dict[str, tuple[float, float, float]]] = {}
+    for row in table.itertuples():
+        values.setdefault((row.group, row.outcome), {})[row.term] = (float(row.estimate), float(row.std_error),
+                                                                     float(row.p_value))
+    return values
+
+
+def _load_totals() -> dict[tuple[str, str], tuple[float, ...]]:
+    table1 = published_tables.load("sanming_table1_expenditure").set_index("year").loc[list(YEARS)]
+    table3 = published_tables.load("sanming_table3_services").set_index("year").loc[list(YEARS)]
+    columns = {("medical_expenditure", g): (table1, f"{g}_expenditure_10k") for g in GROUPS}
+    columns |= {("outpatient_volume", g): (table3, f"{g}_outpatient") for g in GROUPS}
+    columns |= {("inpatient_volume", g): (table3, f"{g}_inpatient") for g in GROUPS}
+    return {(g, o): tuple(float(v) for v in table[column]) for (o, g), (table, column) in columns.items()}
+
+
+PUBLISHED = _load_table4()
+"""Table 4 as printed: (group, outcome) -> term -> (coefficient, standard error, P)."""
+
+ANNUAL_TOTALS = _load_totals()
+"""Tables 1 (expenditure, 10,000 CNY) and 3 (volumes, persons), 2016-2019, per institution type."""
 
 AR_COEFFICIENT = 0.5
 """AR(1) coefficient of the errors on the log scale (assumed)."""
 
 # Standard deviation of the AR(1) innovations on the log scale, calibrated by
-# bench/calibrate_sanming.py: the median Newey-West (lag 3) standard errors over 100 seeds,
-# relative to Table 4's, balance the largest and smallest ratio among beta1..beta3 of each
-# series. 14 of the 18 ratios lie within 1/1.5..1.5; the other four (hospital outpatient beta1
-# and beta2, hospital inpatient beta2, community inpatient beta1) cannot all be brought inside,
-# because the relative sizes of the three standard errors are fixed by the design and the
-# published ones (rounded to 0.001) do not follow it.
+# bench/calibrate_sanming.py (200 seeds): the median Newey-West (lag 3) standard errors of
+# beta1..beta3, relative to Table 4's, balance the largest and smallest ratio of each series.
+# The relative sizes of the three standard errors are fixed by the design, and the published
+# ones (rounded to 0.001) do not always follow it, so not every ratio can be brought near 1.
 NOISE_SD = {
-    ("hospital", "medical_expenditure"): 0.0448,
-    ("hospital", "outpatient_volume"): 0.0334,
-    ("hospital", "inpatient_volume"): 0.0264,
-    ("community", "medical_expenditure"): 0.0753,
-    ("community", "outpatient_volume"): 0.1446,
-    ("community", "inpatient_volume"): 0.0947,
+    ("hospital", "medical_expenditure"): 0.0427,
+    ("hospital", "outpatient_volume"): 0.0308,
+    ("hospital", "inpatient_volume"): 0.0254,
+    ("community", "medical_expenditure"): 0.0681,
+    ("community", "outpatient_volume"): 0.1410,
+    ("community", "inpatient_volume"): 0.0908,
 }
 
 # Calendar-month pattern (Jan..Dec), mean 1 (assumed): Spring Festival dip in February, a
@@ -122,6 +125,8 @@ EXPENDITURE_AMPLITUDE = 2 / 3
 
 DEFAULT_SEED = 20171002
 
+_ORIGINS = {"zero_at_intervention": 0, "one_at_intervention": 1, "time_times_post": None}
+
 
 def _time(n: int = 48) -> tuple[np.ndarray, np.ndarray]:
     time = np.arange(1, n + 1, dtype=float)
@@ -129,14 +134,33 @@ def _time(n: int = 48) -> tuple[np.ndarray, np.ndarray]:
     return time, (time >= t0).astype(float)
 
 
-def _design(time: np.ndarray, post: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.ones_like(time), time, post, time * post])
+def intervention_index() -> int:
+    """``T0``: the value of ``T`` in October 2017 (22).
+
+    Examples
+    --------
+    >>> intervention_index()
+    22
+    """
+    return int(_time()[1].argmax()) + 1
+
+
+def _origin(coding: str) -> int:
+    """The ``c`` in ``XT = (T - c) X`` for a coding (see :func:`payreform.itsa.coding_origin`)."""
+    check_choice("coding", coding, tuple(_ORIGINS))
+    shift = _ORIGINS[coding]
+    return 0 if shift is None else intervention_index() - shift
 
 
 def correction_path(year_levels: np.ndarray) -> np.ndarray:
     """48-month log correction through ``year_levels`` placed at mid-year, linear in between.
 
     Flat before mid-2016 and after mid-2019.
+
+    Examples
+    --------
+    >>> correction_path(np.array([0.0, 0.12, 0.12, 0.12]))[[0, 6, 12, 18, 47]].round(3).tolist()
+    [0.0, 0.005, 0.065, 0.12, 0.12]
     """
     time, _ = _time(48)
     anchors = np.array([6.5, 18.5, 30.5, 42.5])
@@ -151,7 +175,7 @@ def seasonal_factors(periods: pd.PeriodIndex, outcome: str) -> np.ndarray:
     return volume
 
 
-def _solve_level_and_correction(log_path: np.ndarray, season: np.ndarray, totals: tuple) -> np.ndarray:
+def _match_totals(log_path: np.ndarray, season: np.ndarray, totals: tuple) -> np.ndarray:
     """Return ``log_path + correction`` whose calendar-year sums (with the season) hit ``totals``."""
     target = np.log(np.asarray(totals, dtype=float))
 
@@ -166,13 +190,20 @@ def _solve_level_and_correction(log_path: np.ndarray, season: np.ndarray, totals
     return log_path + correction_path(solution.x)
 
 
-def _series(group: str, outcome: str, noise: np.ndarray, periods: pd.PeriodIndex) -> np.ndarray:
+def planted_log_path(group: str, outcome: str) -> np.ndarray:
+    """The noise-free ln level of ``(group, outcome)``, January 2016 - December 2019 (48 months).
+
+    Table 4's line (beta1..beta3 in the paper's coding) times the smooth correction that makes
+    the calendar-year sums, with the planted season, equal the published totals.
+    """
+    if (group, outcome) not in ANNUAL_TOTALS:
+        raise ParameterError(f"no planted series for group '{group}' and outcome '{outcome}'; "
+                             f"groups are {', '.join(GROUPS)}, outcomes {', '.join(OUTCOMES)}")
     time, post = _time(48)
     b = PUBLISHED[(group, outcome)]
-    log_path = b["beta1"][0] * time + b["beta2"][0] * post + b["beta3"][0] * time * post + noise
-    season = seasonal_factors(periods, outcome)
-    log_level = _solve_level_and_correction(log_path, season, ANNUAL_TOTALS[(group, outcome)])
-    return np.exp(log_level) * season - 1.0
+    line = b["beta1"][0] * time + b["beta2"][0] * post + b["beta3"][0] * time * post
+    periods = pd.period_range(START, GENERATED_END, freq="M")
+    return _match_totals(line, seasonal_factors(periods, outcome), ANNUAL_TOTALS[(group, outcome)])
 
 
 def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0, include_december_2019: bool = False) -> pd.DataFrame:
@@ -183,7 +214,7 @@ def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0, include_decembe
     seed
         Random seed; the same seed gives the same data.
     noise_scale
-        Multiplies the noise (0 = the noise-free planted path).
+        Multiplies the noise (0 = the noise-free planted path, which adds up to the totals).
     include_december_2019
         Keep December 2019 (generated to complete the 2019 total; the paper's analysis stops
         in November 2019).
@@ -210,8 +241,11 @@ def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0, include_decembe
     for group in GROUPS:
         columns = {TIME_COLUMN: periods.astype(str), GROUP_COLUMN: group}
         for outcome in OUTCOMES:
-            noise = ar1_noise(rng, len(periods), AR_COEFFICIENT, NOISE_SD[(group, outcome)] * noise_scale)
-            values = _series(group, outcome, noise, periods)
+            sd = NOISE_SD[(group, outcome)] * noise_scale
+            noise = ar1_noise(rng, len(periods), AR_COEFFICIENT, sd)
+            mean_one = noise - 0.5 * sd**2 / (1 - AR_COEFFICIENT**2)  # E[exp(noise)] = 1
+            level = planted_log_path(group, outcome) + mean_one
+            values = np.exp(level) * seasonal_factors(periods, outcome) - 1.0
             columns[outcome] = np.round(values, 2) if outcome == "medical_expenditure" else np.round(values)
         frames.append(pd.DataFrame(columns))
     frame = pd.concat(frames, ignore_index=True)
@@ -239,31 +273,47 @@ def annual_sums(frame: pd.DataFrame) -> pd.DataFrame:
     return sums.reset_index().melt(id_vars=[GROUP_COLUMN, "year"], var_name="outcome", value_name="sum")
 
 
-def published_totals() -> pd.DataFrame:
-    """Tables 1 and 3 annual totals in the same long layout as :func:`annual_sums`."""
-    rows = [{GROUP_COLUMN: g, "year": y, "outcome": o, "published": v}
-            for (g, o), values in ANNUAL_TOTALS.items() for y, v in zip(YEARS, values, strict=True)]
+def published_totals(include_overall: bool = False) -> pd.DataFrame:
+    """Tables 1 and 3 annual totals in the same long layout as :func:`annual_sums`.
+
+    Examples
+    --------
+    >>> published_totals().query("year == 2016 and outcome == 'inpatient_volume'")["published"].tolist()
+    [312957.0, 100116.0]
+    """
+    totals = dict(ANNUAL_TOTALS)
+    if include_overall:
+        for outcome in OUTCOMES:
+            totals[("overall", outcome)] = tuple(np.add(*(ANNUAL_TOTALS[(g, outcome)] for g in GROUPS)))
+    rows = [{GROUP_COLUMN: g, "year": y, "outcome": o, "published": float(v)}
+            for (g, o), values in totals.items() for y, v in zip(YEARS, values, strict=True)]
     return pd.DataFrame(rows)
 
 
 def truth(coding: str = CODING) -> pd.DataFrame:
-    """Planted coefficients (institution types only) on ln(Y + 1), in the given coding.
+    """The planted line (Table 4's coefficients, institution types only), in the given coding.
 
-    ``beta0`` is not listed: it is solved from the annual totals and differs slightly by seed.
-    Under a coding other than the paper's, beta2 is converted (``beta2 + beta3 * shift``).
+    ``beta0`` is not listed: it is solved from the annual totals. Under a coding other than the
+    paper's, beta2 is converted (``beta2 + beta3 * shift``). This is the line the generator
+    starts from; the truth the generated data carry is bent by the totals (see the module
+    docstring).
+
+    Examples
+    --------
+    >>> planted = truth("zero_at_intervention").set_index(["group", "outcome", "term"])["value"]
+    >>> round(float(planted["community", "inpatient_volume", "beta2"]), 3)
+    -0.242
     """
-    from payreform.itsa import coding_origin
-
-    t0 = int(_time()[1].argmax()) + 1
-    shift = coding_origin(coding, t0) - coding_origin(CODING, t0)
+    t0 = intervention_index()
+    shift = _origin(coding) - _origin(CODING)
     rows = []
     for (group, outcome), b in PUBLISHED.items():
         if group == "overall":
             continue
-        values = {t: b[t][0] for t in ("beta1", "beta2", "beta3")}
+        values = {t: b[t][0] for t in TERMS}
         values["beta2"] += values["beta3"] * shift
         values["post_slope"] = values["beta1"] + values["beta3"]
-        values["level_change_at_intervention"] = values["beta2"] + values["beta3"] * (t0 - coding_origin(coding, t0))
+        values["level_change_at_intervention"] = values["beta2"] + values["beta3"] * (t0 - _origin(coding))
         rows += [{"group": group, "outcome": outcome, "term": t, "value": v} for t, v in values.items()]
     return pd.DataFrame(rows)
 
@@ -272,12 +322,10 @@ def published(coding: str = CODING) -> pd.DataFrame:
     """Table 4 as printed: estimate, standard error, p-value, and the implied 95% interval.
 
     The interval is ``estimate +/- 1.96 SE`` (the paper prints only the SE). For another coding
-    beta2 is converted and its SE and interval left empty.
+    beta2 is converted and its SE and interval left empty (the paper does not print the
+    covariance the conversion needs).
     """
-    from payreform.itsa import coding_origin
-
-    t0 = int(_time()[1].argmax()) + 1
-    shift = coding_origin(coding, t0) - coding_origin(CODING, t0)
+    shift = _origin(coding) - _origin(CODING)
     rows = []
     for (group, outcome), b in PUBLISHED.items():
         for term, (estimate, se, p) in b.items():
@@ -290,26 +338,58 @@ def published(coding: str = CODING) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def implied_truth(coding: str = CODING) -> pd.DataFrame:
-    """Coefficients of the noise-free generated series: what the analysis should recover.
+def totals_line(group: str, outcome: str) -> dict[str, float]:
+    """The segmented line (paper's coding) whose calendar-year sums equal the published totals.
 
-    The noise-free series (Table 4's line, corrected to the annual totals) is divided by its
-    planted seasonal factors, logged (ln(Y + 1)) and fitted over January 2016 - November 2019.
-    For the overall series the two institution types are added first. Compare with
-    :func:`truth` (Table 4's planted line) to see how far the paper's totals pull the trends.
+    Four yearly totals fix the four coefficients of ``ln(Y + 1) = b0 + b1 T + b2 X + b3 T X``
+    exactly (the planted season included; 2019 is a full year). This is what Tables 1 and 3
+    say about the trends if the monthly series were a straight segmented line; compare with
+    Table 4's coefficients (:func:`totals_consistency`).
+
+    Examples
+    --------
+    >>> line = totals_line("community", "medical_expenditure")
+    >>> line["beta3"] > 0 > PUBLISHED[("community", "medical_expenditure")]["beta3"][0]
+    True
     """
-    from payreform.itsa import segmented_regression
+    totals = published_totals(include_overall=True)
+    part = totals[(totals[GROUP_COLUMN] == group) & (totals["outcome"] == outcome)].sort_values("year")
+    if part.empty:
+        raise ParameterError(f"no published totals for group '{group}' and outcome '{outcome}'")
+    target = np.log(part["published"].to_numpy())
+    time, post = _time(48)
+    design = np.column_stack([np.ones_like(time), time, post, time * post])
+    season = seasonal_factors(pd.period_range(START, GENERATED_END, freq="M"), outcome)
 
-    frame = with_overall(generate(noise_scale=0.0))
-    periods = pd.PeriodIndex(frame[TIME_COLUMN].unique(), freq="M")
+    def residual(beta: np.ndarray) -> np.ndarray:
+        return np.log((np.exp(design @ beta) * season).reshape(4, 12).sum(axis=1)) - target
+
+    start = np.array([target[0] - np.log(12.0), 0.0, 0.0, 0.0])
+    solution = optimize.root(residual, start, method="hybr", options={"xtol": 1e-14})
+    if np.max(np.abs(residual(solution.x))) > 1e-9:  # pragma: no cover - a smooth 4 x 4 system
+        raise RuntimeError(f"could not solve the line through the totals: {solution.message}")
+    return dict(zip(("beta0", "beta1", "beta2", "beta3"), map(float, solution.x), strict=True))
+
+
+def totals_consistency() -> pd.DataFrame:
+    """Do Table 4's slopes agree with Tables 1 and 3's yearly totals? One row per series and slope.
+
+    Columns: group, outcome, term (beta1, beta3), table4 (coefficient), table4_se,
+    from_totals (:func:`totals_line`), gap_in_se = (from_totals - table4) / table4_se.
+    A gap of 2 or more standard errors means the two tables are hard to reconcile with a
+    straight segmented line and noise of the size Table 4's standard errors imply.
+
+    Examples
+    --------
+    >>> table = totals_consistency()
+    >>> len(table), sorted(set(table["term"]))
+    (18, ['beta1', 'beta3'])
+    """
     rows = []
-    for group in (*GROUPS, "overall"):
-        part = frame[frame[GROUP_COLUMN] == group]
-        for outcome in OUTCOMES:
-            deseasonalised = (part[outcome].to_numpy() + 1.0) / seasonal_factors(periods, outcome)
-            series = pd.Series(np.log(deseasonalised), index=periods, name=outcome)
-            result = segmented_regression(series, intervention=INTERVENTION, coding=coding, hac_lags=None)
-            table = result.table().set_index("term")["estimate"].to_dict()
-            table["level_change_at_intervention"] = result.level_change_at_intervention().estimate
-            rows += [{"group": group, "outcome": outcome, "term": t, "value": v} for t, v in table.items()]
+    for (group, outcome), b in PUBLISHED.items():
+        line = totals_line(group, outcome)
+        for term in ("beta1", "beta3"):
+            estimate, se, _ = b[term]
+            rows.append({"group": group, "outcome": outcome, "term": term, "table4": estimate, "table4_se": se,
+                         "from_totals": line[term], "gap_in_se": (line[term] - estimate) / se})
     return pd.DataFrame(rows)
