@@ -64,9 +64,12 @@ class SeriesAnalysis:
         intervention period, whatever the coding) for OLS models with a level change.
         """
         frame = self.model.table(alpha)
-        if level_change and isinstance(self.model, ITSAResult) and "beta2" in self.model.params.index:
-            extra = pd.DataFrame([self.model.level_change_at_intervention().row(alpha)], columns=TABLE_COLUMNS)
-            frame = pd.concat([frame, extra], ignore_index=True)
+        if level_change and isinstance(self.model, ITSAResult):
+            rows = [self.model.level_change_at_intervention(k).row(alpha)
+                    for k in range(1, self.model.n_interruptions + 1)
+                    if self.model.terms_of(k)[0] in self.model.params.index]
+            if rows:
+                frame = pd.concat([frame, pd.DataFrame(rows, columns=TABLE_COLUMNS)], ignore_index=True)
         frame.insert(0, "outcome", self.outcome)
         frame.insert(0, "model", self.model_name)
         frame["n_obs"] = self.model.n_obs
@@ -110,6 +113,7 @@ def analyse_series(
     bg_order: int = 1,
     offset: str | None = None,
     fourier: int = 0,
+    exclude: np.ndarray | None = None,
 ) -> SeriesAnalysis:
     """Seasonally adjust (optionally), transform (optionally) and fit one outcome.
 
@@ -131,6 +135,9 @@ def analyse_series(
         Passed to :func:`segmented_regression`.
     offset, fourier
         Passed to :func:`segmented_poisson`.
+    exclude
+        Boolean mask of periods left out of the fit (see :func:`payreform.itsa.exclusion_mask`);
+        not with the ratio-to-moving-average method, whose moving average would run through them.
 
     Examples
     --------
@@ -152,18 +159,23 @@ def analyse_series(
         raise ParameterError("parameter 'offset' applies to model=quasipoisson only")
     if outcome not in data.columns:
         raise ContractError(f"column '{outcome}' not found in the data")
+    if exclude is not None and np.asarray(exclude).any() and seasonal == "ratio_to_moving_average":
+        raise ParameterError("parameter 'exclude' leaves periods out of the fit, but the ratio-to-moving-average "
+                             "method would average through them; set seasonal=season_dummies or seasonal=none")
     series = data[outcome].astype(float).rename(outcome)
     analysed, adjustment = prepare_series(series, seasonal=seasonal, log=log)
     dummies = seasonal == "season_dummies"
     if model == "ols":
         fitted = segmented_regression(analysed, intervention=intervention, coding=coding, impact=impact,
-                                      hac_lags=hac_lags, bg_order=bg_order, seasonal_dummies=dummies, log=log)
+                                      hac_lags=hac_lags, bg_order=bg_order, seasonal_dummies=dummies, log=log,
+                                      exclude=exclude)
     else:
         frame = analysed.to_frame(outcome)
         if offset is not None:
             frame[offset] = data[offset]
         fitted = segmented_poisson(frame, outcome, intervention=intervention, coding=coding,
-                                   impact=impact, offset=offset, fourier=fourier, seasonal_dummies=dummies)
+                                   impact=impact, offset=offset, fourier=fourier, seasonal_dummies=dummies,
+                                   exclude=exclude)
     return SeriesAnalysis(outcome, adjustment, analysed.rename(outcome), fitted, bool(log))
 
 
@@ -200,9 +212,19 @@ def diagnostics_record(analysis: SeriesAnalysis) -> dict:
         "log": analysis.log,
     }
     record |= model.diagnostics()
-    if isinstance(model, ITSAResult) and "beta2" in model.params.index:
-        record["level_change_at_intervention"] = model.level_change_at_intervention().row()
+    if isinstance(model, ITSAResult):
+        for k in range(1, model.n_interruptions + 1):
+            if model.terms_of(k)[0] in model.params.index:
+                combo = model.level_change_at_intervention(k)
+                record[combo.name] = combo.row()
     return record
+
+
+def _refit_options(model: ITSAResult) -> dict:
+    """Keyword arguments that refit ``model``'s design (interruptions, exclusions, season, scale)."""
+    return {"intervention": list(model.starts), "impact": model.impact, "bg_order": model.breusch_godfrey.order,
+            "seasonal_dummies": bool(model.season_terms), "log": model.log,
+            "exclude": None if model.fit_mask is None else ~model.fit_mask}
 
 
 def lag_sensitivity(analysis: SeriesAnalysis, lags: tuple = (None, 0, 1, 2, 3, 4, 5, 6),
@@ -216,34 +238,34 @@ def lag_sensitivity(analysis: SeriesAnalysis, lags: tuple = (None, 0, 1, 2, 3, 4
         raise ParameterError("lag sensitivity applies to OLS segmented regressions")
     row: dict = {"outcome": analysis.outcome}
     for lag in lags:
-        refit = segmented_regression(analysis.analysed, intervention=model.intervention, coding=model.coding,
-                                     impact=model.impact, hac_lags=lag, bg_order=model.breusch_godfrey.order,
-                                     seasonal_dummies=bool(model.season_terms), log=model.log)
+        refit = segmented_regression(analysis.analysed, coding=model.coding, hac_lags=lag, **_refit_options(model))
         row["OLS" if lag is None else f"NW lag {lag}"] = refit.term(term).std_error
     return pd.DataFrame([row])
 
 
 def coding_comparison(analysis: SeriesAnalysis) -> pd.DataFrame:
-    """Refit under each coding and convert ``beta2`` from the fitted coding: the two must agree.
+    """Refit under each coding and convert each level term from the fitted coding: the two must agree.
 
-    Columns: outcome, coding, beta1, beta2 (refitted), se_beta2 (refitted), beta3,
-    beta2_converted, se_beta2_converted (from the analysis's own coding).
+    One row per coding and interruption. Columns: outcome, coding, interruption, beta1, beta2
+    (refitted), se_beta2 (refitted), beta3, beta2_converted, se_beta2_converted (from the
+    analysis's own coding).
     """
     model = analysis.model
     if not isinstance(model, ITSAResult) or model.impact != "level_and_slope":
         raise ParameterError("the coding comparison needs an OLS model with impact='level_and_slope'")
     rows = []
     for coding in CODINGS:
-        refit = segmented_regression(analysis.analysed, intervention=model.intervention, coding=coding,
-                                     impact=model.impact, hac_lags=model.hac_lags,
-                                     bg_order=model.breusch_godfrey.order,
-                                     seasonal_dummies=bool(model.season_terms), log=model.log)
-        converted = model.beta2_in(coding)
-        rows.append({"outcome": analysis.outcome, "coding": coding, "beta1": refit.params["beta1"],
-                     "beta2": refit.params["beta2"], "se_beta2": refit.term("beta2").std_error,
-                     "beta3": refit.params["beta3"], "beta2_converted": converted.estimate,
-                     "se_beta2_converted": converted.std_error})
-    return pd.DataFrame(rows)
+        refit = segmented_regression(analysis.analysed, coding=coding, hac_lags=model.hac_lags,
+                                     **_refit_options(model))
+        for k in range(1, model.n_interruptions + 1):
+            level, slope = model.terms_of(k)
+            converted = model.beta2_in(coding, k)
+            rows.append({"outcome": analysis.outcome, "coding": coding, "interruption": k,
+                         "beta1": refit.params["beta1"], "beta2": refit.params[level],
+                         "se_beta2": refit.term(level).std_error, "beta3": refit.params[slope],
+                         "beta2_converted": converted.estimate, "se_beta2_converted": converted.std_error})
+    frame = pd.DataFrame(rows)
+    return frame if model.n_interruptions > 1 else frame.drop(columns="interruption")
 
 
 def compare_conclusions(first: SeriesAnalysis, second: SeriesAnalysis, terms: tuple[str, ...] = ("beta2", "beta3"),

@@ -22,7 +22,7 @@ percentages ``100 (exp(beta) - 1)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,14 @@ from scipy import stats
 
 from payreform.errors import ParameterError, check_choice
 from payreform.inference import TABLE_COLUMNS, LinearCombination, linear_combination
-from payreform.itsa.design import CODINGS, TERMS, _season_row, coding_origin, design_matrix
+from payreform.itsa.design import (
+    CODINGS,
+    _season_row,
+    coding_origin,
+    design_matrix,
+    interruption_terms,
+    is_model_term,
+)
 from payreform.periods import frequency_of, parse_period
 
 SCALES = ("linear", "log1p", "log")
@@ -100,9 +107,11 @@ class Effect:
 class SegmentedFit:
     """Fields and methods shared by the fitted segmented regressions.
 
-    Subclasses add their fit statistics. ``params``/``cov`` are on the linear-predictor scale;
-    ``design`` holds the regressors of every period (constant, T, X, XT, season terms ...);
-    ``offset`` (log scale only) is the log offset per period or None.
+    Subclasses add their fit statistics. ``params``/``cov`` are on the linear-predictor scale.
+    ``intervention``/``intervention_index`` are the first interruption; ``interventions`` and
+    ``intervention_indices`` list them all (several interruptions number their terms ``beta2_1``,
+    ``beta3_1``, ``beta2_2`` ...). ``periods``, ``observed`` and ``fitted`` cover every period;
+    ``fit_mask`` marks the periods used in the fit (False for excluded windows), None if all.
     """
 
     outcome: str
@@ -116,8 +125,37 @@ class SegmentedFit:
     fitted: np.ndarray
     intervention: pd.Period
     intervention_index: int
+    interventions: tuple = field(default=(), kw_only=True)
+    intervention_indices: tuple = field(default=(), kw_only=True)
+    fit_mask: np.ndarray | None = field(default=None, kw_only=True, repr=False)
 
     scale_name = "linear"
+
+    @property
+    def starts(self) -> tuple[pd.Period, ...]:
+        """Every interruption's first period, in date order."""
+        return tuple(self.interventions) or (self.intervention,)
+
+    @property
+    def start_indices(self) -> tuple[int, ...]:
+        """Every interruption's ``T0``."""
+        return tuple(self.intervention_indices) or (self.intervention_index,)
+
+    @property
+    def n_interruptions(self) -> int:
+        """Number of interruptions."""
+        return len(self.starts)
+
+    def terms_of(self, k: int = 1) -> tuple[str, str]:
+        """Level and slope term names of interruption ``k`` (``beta2``/``beta3`` with one interruption)."""
+        if not 1 <= k <= self.n_interruptions:
+            raise ParameterError(f"interruption {k} does not exist; this model has {self.n_interruptions}")
+        return interruption_terms(k, self.n_interruptions)
+
+    @property
+    def n_fitted(self) -> int:
+        """Number of periods used in the fit."""
+        return int(self.fit_mask.sum()) if self.fit_mask is not None else len(self.observed)
 
     @property
     def scale(self) -> str:
@@ -131,13 +169,13 @@ class SegmentedFit:
 
     @property
     def model_terms(self) -> list[str]:
-        """The level/slope terms present (``beta0`` .. ``beta3``)."""
-        return [t for t in self.params.index if t in TERMS]
+        """The level/slope terms present (``beta0``, ``beta1``, then each interruption's)."""
+        return [t for t in self.params.index if is_model_term(t)]
 
     @property
     def season_terms(self) -> list[str]:
         """Names of the season terms (indicators or Fourier pairs), in the fit's order."""
-        return [t for t in self.params.index if t not in TERMS]
+        return [t for t in self.params.index if not is_model_term(t)]
 
     def combination(self, weights: dict[str, float], name: str) -> LinearCombination:
         """Estimate and standard error of ``sum(weights[t] * beta_t)`` (linear-predictor scale)."""
@@ -147,30 +185,40 @@ class SegmentedFit:
         """One coefficient as a :class:`~payreform.inference.LinearCombination`."""
         return self.combination({name: 1.0}, name)
 
-    def post_slope(self) -> LinearCombination:
-        """Slope after the intervention, ``beta1 + beta3``."""
-        if "beta3" not in self.params.index:
-            return self.combination({"beta1": 1.0}, "post_slope")
-        return self.combination({"beta1": 1.0, "beta3": 1.0}, "post_slope")
+    def post_slope(self, k: int | None = None) -> LinearCombination:
+        """Slope after interruption ``k`` (default the last): ``beta1`` plus the slope changes so far.
 
-    def beta2_in(self, coding: str) -> LinearCombination:
-        """``beta2`` as it would be estimated under another coding, with its standard error.
+        Named ``post_slope`` with one interruption, ``post_slope_k`` with several.
+        """
+        k = self.n_interruptions if k is None else k
+        weights = {"beta1": 1.0}
+        for j in range(1, k + 1):
+            slope = self.terms_of(j)[1]
+            if slope in self.params.index:
+                weights[slope] = 1.0
+        return self.combination(weights, "post_slope" if self.n_interruptions == 1 else f"post_slope_{k}")
+
+    def beta2_in(self, coding: str, k: int = 1) -> LinearCombination:
+        """Interruption ``k``'s level term as it would be estimated under another coding.
 
         ``beta2[c'] = beta2[c] + beta3 * (origin(c') - origin(c))``, where ``XT = (T - origin) * X``.
         """
         check_choice("coding", coding, CODINGS)
-        if "beta2" not in self.params.index:
+        level, slope = self.terms_of(k)
+        if level not in self.params.index:
             raise ParameterError("this model has no level change (impact='slope'); beta2 is not estimated")
-        shift = coding_origin(coding, self.intervention_index) - coding_origin(self.coding, self.intervention_index)
-        weights = {"beta2": 1.0}
-        if "beta3" in self.params.index and shift != 0:
-            weights["beta3"] = float(shift)
-        return self.combination(weights, f"beta2[{coding}]")
+        t0 = self.start_indices[k - 1]
+        shift = coding_origin(coding, t0) - coding_origin(self.coding, t0)
+        weights = {level: 1.0}
+        if slope in self.params.index and shift != 0:
+            weights[slope] = float(shift)
+        return self.combination(weights, f"{level}[{coding}]")
 
-    def level_change_at_intervention(self) -> LinearCombination:
-        """The jump at the intervention period: ``beta2`` under ``zero_at_intervention``."""
-        combo = self.beta2_in("zero_at_intervention")
-        return LinearCombination("level_change_at_intervention", combo.estimate, combo.std_error, combo.df)
+    def level_change_at_intervention(self, k: int = 1) -> LinearCombination:
+        """The jump at interruption ``k``'s first period: its level term under ``zero_at_intervention``."""
+        combo = self.beta2_in("zero_at_intervention", k)
+        name = "level_change_at_intervention" + ("" if self.n_interruptions == 1 else f"_{k}")
+        return LinearCombination(name, combo.estimate, combo.std_error, combo.df)
 
     def table(self, alpha: float = 0.05) -> pd.DataFrame:
         """Tidy table: ``beta0``..``beta3``, ``post_slope``, then any season terms.
@@ -180,8 +228,9 @@ class SegmentedFit:
         season terms, which are levels and seasonal shapes rather than changes).
         """
         combos = [self.term(t) for t in self.model_terms]
-        if "beta3" in self.params.index:
-            combos.append(self.post_slope())
+        for k in range(1, self.n_interruptions + 1):
+            if self.terms_of(k)[1] in self.params.index:
+                combos.append(self.post_slope(k))
         combos += [self.term(t) for t in self.season_terms]
         frame = pd.DataFrame([c.row(alpha) for c in combos], columns=TABLE_COLUMNS)
         if self.scale != "linear":
@@ -194,7 +243,7 @@ class SegmentedFit:
 
     def _x(self, time: int, target: pd.Period) -> np.ndarray:
         """Regressors of the period at ``time`` (T), in the order of ``params``."""
-        row = design_matrix(max(time, self.n_obs), self.intervention_index, self.coding, self.impact).loc[time]
+        row = design_matrix(max(time, self.n_obs), self.start_indices, self.coding, self.impact).loc[time]
         seasons = self.season_terms
         return np.r_[row.reindex(self.model_terms).to_numpy(dtype=float),
                      self._season_values(target, seasons) if seasons else []]
@@ -205,28 +254,32 @@ class SegmentedFit:
     def _offset_at(self, position: int) -> float:
         return 0.0
 
-    def effect_at(self, horizon: int | None = None, period: object = None, alpha: float = 0.05) -> Effect:
-        """Effect at ``horizon`` periods after the intervention's first period (0 = that period).
+    def effect_at(self, horizon: int | None = None, period: object = None, alpha: float = 0.05,
+                  interruption: int = 1) -> Effect:
+        """Effect of one interruption at ``horizon`` periods after its first period (0 = that period).
 
         Give either ``horizon`` or ``period`` (a label such as ``"2019-11"``); by default the last
-        period. On the linear scale the relative effect is ``(fitted - counterfactual) /
-        counterfactual`` with a delta-method interval; on the log scales it is ``exp(d) - 1``
-        where ``d`` is the difference of the linear predictors, with the interval of ``d``
-        transformed the same way.
+        period. The counterfactual removes only this interruption's terms: with a reform and a
+        later shock modelled, the reform's effect is measured against "the same series with the
+        shock but without the reform". On the linear scale the relative effect is ``(fitted -
+        counterfactual) / counterfactual`` with a delta-method interval; on the log scales it is
+        ``exp(d) - 1`` where ``d`` is the difference of the linear predictors, with the interval
+        of ``d`` transformed the same way.
         """
+        start, t0 = self.starts[interruption - 1], self.start_indices[interruption - 1]
         if period is not None:
             target = parse_period(period, frequency_of(self.periods), "period")
-            horizon = int(target.ordinal - self.intervention.ordinal)
+            horizon = int(target.ordinal - start.ordinal)
         if horizon is None:
-            horizon = self.n_obs - self.intervention_index
+            horizon = self.n_obs - t0
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
             raise ParameterError(f"parameter 'horizon' is {horizon!r}; use an integer >= 0")
-        time = self.intervention_index + int(horizon)
-        target_period = self.intervention + int(horizon)
+        time = t0 + int(horizon)
+        target_period = start + int(horizon)
         x_full = self._x(time, target_period)
         x_cf = x_full.copy()
         names = list(self.params.index)
-        for name in ("beta2", "beta3"):
+        for name in self.terms_of(interruption):
             if name in names:
                 x_cf[names.index(name)] = 0.0
         beta, cov = self.params.to_numpy(), self.cov.to_numpy()
@@ -260,18 +313,19 @@ class SegmentedFit:
         return Effect(period=target_period, horizon=int(horizon), fitted=fitted, counterfactual=counterfactual,
                       absolute=absolute, relative=relative, scale=self.scale)
 
-    def predictions(self) -> pd.DataFrame:
+    def predictions(self, interruption: int = 1) -> pd.DataFrame:
         """Observed, fitted and counterfactual per period, on the outcome's scale.
 
-        The counterfactual is the fit with beta2 = beta3 = 0 (the pre-intervention line carried
-        forward, with the season), shown from the intervention on.
+        The counterfactual is the fit without interruption ``interruption``'s terms (with one
+        interruption: the pre-intervention line carried forward, with the season), shown from
+        that interruption on. ``included`` is False for periods left out of the fit.
         """
         time = np.arange(1, self.n_obs + 1)
         rows = [self._x(int(t), p) for t, p in zip(time, self.periods, strict=True)]
         x = np.vstack(rows)
         names = list(self.params.index)
         cf = x.copy()
-        for name in ("beta2", "beta3"):
+        for name in self.terms_of(interruption):
             if name in names:
                 cf[:, names.index(name)] = 0.0
         beta = self.params.to_numpy()
@@ -284,15 +338,17 @@ class SegmentedFit:
             fitted = np.exp(eta_fit + offsets) + shift
             counterfactual = np.exp(eta_cf + offsets) + shift
             observed = np.expm1(self.observed) if self.scale == "log1p" else self.observed
-        post = time >= self.intervention_index
+        post = time >= self.start_indices[interruption - 1]
+        included = self.fit_mask if self.fit_mask is not None else np.ones(self.n_obs, dtype=bool)
         return pd.DataFrame({"T": time, "post": post, "observed": observed, "fitted": fitted,
-                             "counterfactual": np.where(post, counterfactual, np.nan)},
+                             "counterfactual": np.where(post, counterfactual, np.nan), "included": included},
                             index=pd.PeriodIndex(self.periods, name="period"))
 
     def diagnostics(self) -> dict:
         """Fit summary shared by every model (subclasses add their own statistics)."""
         return {"outcome": self.outcome, "scale": self.scale, "coding": self.coding, "impact": self.impact,
-                "n_obs": self.n_obs, "df_resid": self.df_resid, "intervention": str(self.intervention)}
+                "n_obs": self.n_obs, "n_fitted": self.n_fitted, "df_resid": self.df_resid,
+                "intervention": str(self.intervention), "interventions": [str(p) for p in self.starts]}
 
     def summary(self) -> str:
         """A plain-text table of the coefficients with the model's description."""

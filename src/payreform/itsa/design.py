@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -53,18 +55,62 @@ def coding_origin(coding: str, intervention_index: int) -> int:
             "time_times_post": 0}[coding]
 
 
+def interruption_terms(k: int, n_interruptions: int) -> tuple[str, str]:
+    """Names of the level and slope terms of interruption ``k`` (1-based).
+
+    One interruption keeps the papers' names ``beta2``/``beta3``; with several they are numbered
+    in date order.
+
+    Examples
+    --------
+    >>> interruption_terms(1, 1), interruption_terms(2, 3)
+    (('beta2', 'beta3'), ('beta2_2', 'beta3_2'))
+    """
+    if n_interruptions == 1:
+        return "beta2", "beta3"
+    return f"beta2_{k}", f"beta3_{k}"
+
+
+_MODEL_TERM = re.compile(r"beta[0-3](_\d+)?")
+
+
+def is_model_term(name: str) -> bool:
+    """True for the level and slope terms (``beta0``..``beta3``, ``beta2_1`` ...), False for season terms.
+
+    Examples
+    --------
+    >>> is_model_term("beta3_2"), is_model_term("month_2"), is_model_term("sin1")
+    (True, False, False)
+    """
+    return bool(_MODEL_TERM.fullmatch(str(name)))
+
+
+def _indices(intervention_index: int | Sequence[int]) -> tuple[int, ...]:
+    if isinstance(intervention_index, (int, np.integer)):
+        return (int(intervention_index),)
+    indices = tuple(int(i) for i in intervention_index)
+    if not indices:
+        raise ParameterError("parameter 'intervention' is empty; give at least one period")
+    return indices
+
+
 def design_matrix(
-    n_periods: int, intervention_index: int, coding: str = "zero_at_intervention",
+    n_periods: int, intervention_index: int | Sequence[int], coding: str = "zero_at_intervention",
     impact: str = "level_and_slope",
 ) -> pd.DataFrame:
-    """Columns ``beta0`` (constant), ``beta1`` (T), ``beta2`` (X), ``beta3`` (XT).
+    """Columns ``beta0`` (constant), ``beta1`` (T), then per interruption its level and slope terms.
+
+    With one interruption the terms are ``beta2`` (X) and ``beta3`` (XT); with several,
+    ``beta2_1``, ``beta3_1``, ``beta2_2``, ``beta3_2`` ... in date order, each ``X_k`` being 1 from
+    its interruption on and ``XT_k = (T - origin_k) X_k`` coded the same way for every interruption.
 
     Parameters
     ----------
     n_periods
         Length of the series; ``T`` runs from 1 to ``n_periods``.
     intervention_index
-        ``T0``, the value of ``T`` at the first period under the intervention.
+        ``T0`` (the value of ``T`` at the first period under the intervention), or one per
+        interruption, increasing.
     coding, impact
         See :data:`CODINGS` and :data:`IMPACTS`.
 
@@ -72,16 +118,21 @@ def design_matrix(
     --------
     >>> design_matrix(5, 3, "one_at_intervention")["beta3"].tolist()
     [0.0, 0.0, 1.0, 2.0, 3.0]
+    >>> list(design_matrix(8, [3, 6]).columns)
+    ['beta0', 'beta1', 'beta2_1', 'beta3_1', 'beta2_2', 'beta3_2']
     """
     check_choice("impact", impact, IMPACTS)
-    origin = coding_origin(coding, intervention_index)
+    indices = _indices(intervention_index)
     time = np.arange(1, n_periods + 1, dtype=float)
-    post = (time >= intervention_index).astype(float)
-    columns = {"beta0": np.ones(n_periods), "beta1": time, "beta2": post,
-               "beta3": np.where(post > 0, time - origin, 0.0)}
-    keep = {"level": ["beta0", "beta1", "beta2"], "slope": ["beta0", "beta1", "beta3"],
-            "level_and_slope": list(TERMS)}[impact]
-    return pd.DataFrame({k: columns[k] for k in keep}, index=pd.RangeIndex(1, n_periods + 1, name="T"))
+    columns = {"beta0": np.ones(n_periods), "beta1": time}
+    for k, t0 in enumerate(indices, start=1):
+        level, slope = interruption_terms(k, len(indices))
+        post = (time >= t0).astype(float)
+        if impact in ("level", "level_and_slope"):
+            columns[level] = post
+        if impact in ("slope", "level_and_slope"):
+            columns[slope] = np.where(post > 0, time - coding_origin(coding, t0), 0.0)
+    return pd.DataFrame(columns, index=pd.RangeIndex(1, n_periods + 1, name="T"))
 
 
 def season_indicators(index: pd.PeriodIndex) -> pd.DataFrame:
@@ -142,6 +193,67 @@ def _intervention_index(index: pd.PeriodIndex, intervention: object) -> tuple[pd
     return start, int(position) + 1
 
 
+def intervention_indices(index: pd.PeriodIndex, interventions: object) -> tuple[tuple[pd.Period, ...],
+                                                                           tuple[int, ...]]:
+    """Periods and ``T`` values of one or several interruptions (a period, a list, or ``"a,b"`` text).
+
+    They must be inside the data, after its first period, distinct and in date order.
+
+    Examples
+    --------
+    >>> index = pd.period_range("2016-01", periods=60, freq="M")
+    >>> intervention_indices(index, "2017-10,2020-02")[1]
+    (22, 50)
+    """
+    if isinstance(interventions, str) and "," in interventions:
+        interventions = [part.strip() for part in interventions.split(",") if part.strip()]
+    items = list(interventions) if isinstance(interventions, (list, tuple)) else [interventions]
+    starts, positions = [], []
+    for item in items:
+        start, position = _intervention_index(index, item)
+        starts.append(start)
+        positions.append(position)
+    for a, b in zip(starts, starts[1:], strict=False):
+        if not a < b:
+            raise ParameterError(
+                f"parameter 'intervention' lists {a} before {b}; give the interruptions once each, in date order"
+            )
+    return tuple(starts), tuple(positions)
+
+
+def exclusion_mask(index: pd.PeriodIndex, windows: object) -> np.ndarray:
+    """True for the periods inside any of ``windows`` (``"2020-02..2020-04"``, a single period, a list
+    of them, or comma-separated text), to be left out of the fit.
+
+    Examples
+    --------
+    >>> index = pd.period_range("2019-11", periods=8, freq="M")
+    >>> exclusion_mask(index, "2020-02..2020-04").astype(int).tolist()
+    [0, 0, 0, 1, 1, 1, 0, 0]
+    """
+    if windows is None:
+        return np.zeros(len(index), dtype=bool)
+    items = [w.strip() for w in windows.split(",")] if isinstance(windows, str) else list(windows)
+    freq = frequency_of(index)
+    mask = np.zeros(len(index), dtype=bool)
+    for item in items:
+        first, _, last = str(item).partition("..")
+        start = parse_period(first.strip(), freq, "exclude")
+        end = parse_period(last.strip(), freq, "exclude") if last else start
+        if end < start:
+            raise ParameterError(f"parameter 'exclude' has the window {item!r}, which ends before it starts; "
+                                 "write it as FIRST..LAST")
+        if end < index[0] or start > index[-1]:
+            raise ParameterError(f"parameter 'exclude' has the window {item!r}, outside the data "
+                                 f"({index[0]} to {index[-1]})")
+        window = (index >= start) & (index <= end)
+        if (mask & window).any():
+            raise ParameterError(f"parameter 'exclude' has overlapping windows ({item!r} overlaps another); "
+                                 "give each period once")
+        mask |= window
+    return mask
+
+
 def _hac_lags(value: int | str | None, n_obs: int) -> int | None:
     if value is None:
         return None
@@ -156,7 +268,7 @@ def _hac_lags(value: int | str | None, n_obs: int) -> int | None:
     return int(value)
 
 
-def full_design(index: pd.PeriodIndex, intervention_index: int, coding: str = "zero_at_intervention",
+def full_design(index: pd.PeriodIndex, intervention_index: int | Sequence[int], coding: str = "zero_at_intervention",
                 impact: str = "level_and_slope", seasonal_dummies: bool = False) -> pd.DataFrame:
     """The regressors of a segmented regression on ``index``, with season indicators if asked.
 

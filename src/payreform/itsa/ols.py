@@ -16,10 +16,9 @@ from payreform.itsa.design import (
     CODINGS,
     IMPACTS,
     _hac_lags,
-    _intervention_index,
     _series_from,
-    design_matrix,
-    season_indicators,
+    full_design,
+    intervention_indices,
 )
 
 
@@ -80,8 +79,9 @@ class ITSAResult(SegmentedFit):
 
     @property
     def residuals(self) -> np.ndarray:
-        """Observed minus fitted (on the scale fitted)."""
-        return self.observed - self.fitted
+        """Observed minus fitted (on the scale fitted); NaN in periods left out of the fit."""
+        residuals = self.observed - self.fitted
+        return residuals if self.fit_mask is None else np.where(self.fit_mask, residuals, np.nan)
 
     @property
     def se_type(self) -> str:
@@ -108,6 +108,15 @@ def breusch_godfrey(model_results, order: int) -> AutocorrelationTest:
                                float(test.fpval))
 
 
+def _keep_mask(exclude: np.ndarray | None, n: int) -> np.ndarray:
+    if exclude is None:
+        return np.ones(n, dtype=bool)
+    exclude = np.asarray(exclude, dtype=bool)
+    if exclude.shape != (n,):
+        raise ParameterError(f"the exclusion mask has {exclude.size} entries for {n} periods")
+    return ~exclude
+
+
 def segmented_regression(
     data: pd.DataFrame | pd.Series,
     outcome: str | None = None,
@@ -120,8 +129,13 @@ def segmented_regression(
     period: str | None = None,
     seasonal_dummies: bool = False,
     log: bool = False,
+    exclude: np.ndarray | None = None,
 ) -> ITSAResult:
     """Fit ``Y = beta0 + beta1*T + beta2*X + beta3*XT`` by OLS with Newey-West standard errors.
+
+    With several interruptions, each adds its own level and slope terms (``beta2_1``,
+    ``beta3_1``, ``beta2_2`` ... in date order); periods in excluded windows keep their ``T`` but
+    are left out of the fit.
 
     Parameters
     ----------
@@ -131,7 +145,8 @@ def segmented_regression(
     outcome
         Column to model (not needed for a Series).
     intervention
-        First period under the intervention (``"2017-10"``, ``"2017Q4"``, ``2017`` or a Period).
+        First period under the intervention (``"2017-10"``, ``"2017Q4"``, ``2017`` or a Period),
+        or several (a list, or ``"2017-10,2020-02"``), in date order.
     coding
         Interaction coding, one of :data:`CODINGS`.
     impact
@@ -150,6 +165,9 @@ def segmented_regression(
         Set to True when the series given is ``ln(y + 1)`` of the outcome (see
         :func:`payreform.itsa.analyse_series`): the fit is the same, but effects are reported
         on the original scale and changes as percentages.
+    exclude
+        Boolean mask, True for periods left out of the fit (see :func:`exclusion_mask`). The
+        Newey-West weights and the Breusch-Godfrey lags then run over the periods kept, in order.
 
     Returns
     -------
@@ -168,12 +186,11 @@ def segmented_regression(
     check_choice("coding", coding, CODINGS)
     check_choice("impact", impact, IMPACTS)
     series = _series_from(data, outcome, period)
-    start, t0 = _intervention_index(series.index, intervention)
-    design = design_matrix(len(series), t0, coding, impact)
-    if seasonal_dummies:
-        design = pd.concat([design, season_indicators(series.index)], axis=1)
-    lags = _hac_lags(hac_lags, len(series))
-    model = sm.OLS(series.to_numpy(), design.to_numpy())
+    starts, indices = intervention_indices(series.index, intervention)
+    design = full_design(series.index, indices, coding, impact, seasonal_dummies)
+    keep = _keep_mask(exclude, len(series))
+    lags = _hac_lags(hac_lags, int(keep.sum()))
+    model = sm.OLS(series.to_numpy()[keep], design.to_numpy()[keep])
     if lags is None:
         fit = model.fit(use_t=True)
     else:
@@ -190,9 +207,12 @@ def segmented_regression(
         hac_lags=lags,
         periods=series.index,
         observed=series.to_numpy(),
-        fitted=np.asarray(fit.fittedvalues),
-        intervention=start,
-        intervention_index=t0,
+        fitted=design.to_numpy() @ np.asarray(fit.params),
+        intervention=starts[0],
+        intervention_index=indices[0],
+        interventions=starts,
+        intervention_indices=indices,
+        fit_mask=None if keep.all() else keep,
         breusch_godfrey=bg,
         durbin_watson=float(durbin_watson(fit.resid)),
         r_squared=float(fit.rsquared),

@@ -12,10 +12,10 @@ import statsmodels.api as sm
 from payreform.errors import ContractError, ParameterError
 from payreform.itsa.base import SegmentedFit
 from payreform.itsa.design import (
-    _intervention_index,
     _season_row,
     _series_from,
     design_matrix,
+    intervention_indices,
     season_indicators,
 )
 from payreform.periods import PERIODS_PER_YEAR, frequency_of, season_of
@@ -104,6 +104,7 @@ def segmented_poisson(
     offset: str | None = None,
     fourier: int = 0,
     seasonal_dummies: bool = False,
+    exclude: np.ndarray | None = None,
 ) -> PoissonITSAResult:
     """Quasi-Poisson segmented regression for counts, with optional offset and Fourier seasonality.
 
@@ -125,6 +126,8 @@ def segmented_poisson(
         Number of sine/cosine pairs for the season (0 = none).
     seasonal_dummies
         Add calendar-month (or quarter) indicators instead of, or besides, Fourier terms.
+    exclude
+        Boolean mask, True for periods left out of the fit (they keep their ``T``).
 
     Examples
     --------
@@ -138,8 +141,8 @@ def segmented_poisson(
     series = _series_from(data, outcome, None)
     if (series < 0).any():
         raise ContractError(f"outcome '{outcome}' has negative values; a count model needs counts >= 0")
-    start, t0 = _intervention_index(series.index, intervention)
-    design = design_matrix(len(series), t0, coding, impact)
+    starts, indices = intervention_indices(series.index, intervention)
+    design = design_matrix(len(series), indices, coding, impact)
     seasonal = fourier_terms(series.index, fourier)
     parts = [design, seasonal.set_axis(design.index)]
     if seasonal_dummies:
@@ -153,16 +156,20 @@ def segmented_poisson(
         if (population <= 0).any():
             raise ContractError(f"offset column '{offset}' must be greater than 0 in every period")
         log_offset = np.log(population)
+    keep = np.ones(len(series), dtype=bool) if exclude is None else ~np.asarray(exclude, dtype=bool)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
-        fit = sm.GLM(series.to_numpy(), exog.to_numpy(), family=sm.families.Poisson(),
-                     offset=log_offset).fit(scale="X2", use_t=True, tol=1e-12, maxiter=200)
+        fit = sm.GLM(series.to_numpy()[keep], exog.to_numpy()[keep], family=sm.families.Poisson(),
+                     offset=None if log_offset is None else log_offset[keep]).fit(
+                         scale="X2", use_t=True, tol=1e-12, maxiter=200)
     names = list(exog.columns)
+    linear = exog.to_numpy() @ np.asarray(fit.params) + (0.0 if log_offset is None else log_offset)
     return PoissonITSAResult(
         outcome=outcome, coding=coding, impact=impact,
         params=pd.Series(fit.params, index=names),
         cov=pd.DataFrame(fit.cov_params(), index=names, columns=names),
         df_resid=int(fit.df_resid), dispersion=float(fit.scale),
-        periods=series.index, observed=series.to_numpy(), fitted=np.asarray(fit.fittedvalues),
-        intervention=start, intervention_index=t0, offset=offset, fourier=int(fourier), log_offset=log_offset,
+        periods=series.index, observed=series.to_numpy(), fitted=np.exp(linear),
+        intervention=starts[0], intervention_index=indices[0], interventions=starts, intervention_indices=indices,
+        fit_mask=None if keep.all() else keep, offset=offset, fourier=int(fourier), log_offset=log_offset,
     )

@@ -81,10 +81,12 @@ def residual_figure(result, lags: int = 15) -> Figure:
     """
     from statsmodels.graphics.tsaplots import plot_acf, plot_pacf
 
-    residuals = np.asarray(result.residuals)
+    residuals = np.asarray(result.residuals, dtype=float)
+    kept = ~np.isnan(residuals)  # periods left out of the fit have no residual
+    periods, residuals = result.periods[kept], residuals[kept]
     lags = int(min(lags, len(residuals) // 2 - 1))
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
-    axes[0].plot(_x(result.periods), residuals, "o-", ms=3, lw=0.8, color=COLORS["adjusted"])
+    axes[0].plot(_x(periods), residuals, "o-", ms=3, lw=0.8, color=COLORS["adjusted"])
     axes[0].axhline(0, color="black", lw=0.8)
     axes[0].axvline(result.intervention.to_timestamp(how="start"), color=COLORS["intervention"], ls=":")
     axes[0].set_title("residuals")
