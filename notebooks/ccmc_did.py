@@ -22,7 +22,8 @@
 # reform and the design are discussed in {doc}`../book/ccmc_did`.
 #
 # By default the page runs on a **synthetic** panel of
-# {glue:text}`ccmc_n_units` counties observed {glue:text}`ccmc_year_first`-{glue:text}`ccmc_year_last`,
+# {glue:text}`ccmc_n_units` counties observed from {glue:text}`ccmc_year_first` to
+# {glue:text}`ccmc_year_last`,
 # whose true coefficients are the paper's published estimates (Tables 2 and 3), including the
 # pre-reform trend difference the paper found for staff income. Results tables show the
 # planted truth, this estimate and the paper's reporting. To run the same page on your own
@@ -59,7 +60,7 @@ plots.set_theme()
 pd.set_option("display.width", 120)
 result = chapter.run(chapter.prepare(data, chapter.CHAPTER.collect(globals())))
 for key, value in result.glue_values().items():
-    glue(key, Markdown(value) if isinstance(value, str) else value, display=False)
+    glue(key, value, display=False)
 
 
 def show(name: str) -> None:
@@ -270,7 +271,8 @@ if result.staggered is not None and result.staggered.sides:
 
 # %%
 path = result.write(output_dir, figures=False)
-print(f"wrote {path.name}: {len(result.estimates())} estimates, {len(result.figure_names())} figures")
+n_figures = len(result.figure_names())
+print(f"wrote {path.name}: {len(result.estimates())} estimates, {n_figures} figures")
 
 # %% [markdown] tags=["book-only"]
 # ## Exercises
@@ -344,7 +346,8 @@ if result.book_data:
 # :label: ccmc-ex-twfe
 #
 # Generate the staggered panel without noise and with the same effect path for every cohort
-# (`ccmc.generate(staggered=True, noise_scale=0, cohort_scale={2019: 1, 2020: 1, 2021: 1})`).
+# (`ccmc.generate(staggered=True, noise_scale=0, cohort_scale=...)` with the same value for
+# every adoption year).
 # Does the two-way fixed-effects event study still miss the truth? What does this tell you
 # about when to worry?
 # ````
@@ -358,7 +361,8 @@ from payreform.synth import ccmc  # noqa: E402
 
 keys = {"unit": ccmc.UNIT, "time": ccmc.TIME, "first_treated": ccmc.FIRST_TREATED,
         "outcome": ccmc.STAGGERED_OUTCOME}
-same_path = ccmc.generate(staggered=True, noise_scale=0, cohort_scale={2019: 1, 2020: 1, 2021: 1})
+same = {cohort: 1.0 for cohort in ccmc.COHORT_SCALE}  # one effect path for every cohort
+same_path = ccmc.generate(staggered=True, noise_scale=0, cohort_scale=same)
 cs_same = did.callaway_santanna(same_path, **keys, base_period="universal")
 did.twfe_vs_callaway_santanna(did.event_study(same_path, **keys), cs_same).round(3)
 
@@ -387,8 +391,9 @@ did.twfe_vs_callaway_santanna(did.event_study(same_path, **keys), cs_same).round
 # ````
 
 # %% tags=["book-only"]
-own = chapter.prepare(ccmc.generate(staggered=True).drop(columns=list(ccmc.CONTROLS)),
-                      {"first_treated_column": "first_treated", "outcomes": ["patient_satisfaction"]})
+own_panel = ccmc.generate(staggered=True).drop(columns=list(ccmc.CONTROLS))
+own = chapter.prepare(own_panel, {"first_treated_column": "first_treated",
+                                  "outcomes": ["patient_satisfaction"]})
 own.settings.table().query("source != 'default'")
 
 # %% [markdown] tags=["book-only"]

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -41,16 +40,6 @@ from payreform.chapters.base import (
 from payreform.chapters.result import ChapterResult
 from payreform.contracts import PanelData, numeric_like, validate_panel
 from payreform.did.honest import _honest_inputs_from_result
-from payreform.did.sentences import (
-    balance_sentence,
-    breakdown_sentence,
-    claims_sentence,
-    effect_sentence,
-    pretrend_overview,
-    pretrend_sentence,
-    reference_sentence,
-    staggered_sentence,
-)
 from payreform.errors import ContractError, ParameterError, PayreformError
 from payreform.plots import did as did_plots
 from payreform.synth import ccmc
@@ -293,54 +282,16 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> CC
 # ============================================================================ the analysis
 
 
-@dataclass(frozen=True, eq=False)
-class Sensitivity:
-    """HonestDiD for one outcome: both restrictions, breakdown values, and the previous-year reference."""
-
-    outcome: str
-    target: str
-    relative: did.HonestDiDResult | None = None
-    smooth: did.HonestDiDResult | None = None
-    breakdown_mbar: float = float("nan")
-    breakdown_m: float = float("nan")
-    previous_fit: did.EventStudyResult | None = None
-    previous: did.HonestDiDResult | None = None
-    previous_breakdown: float = float("nan")
-    note: str = ""
-
-    def intervals(self) -> pd.DataFrame:
-        """Both restrictions' intervals (the original one first), one row per bound."""
-        if self.relative is None:
-            return pd.DataFrame(columns=["outcome", "target", "restriction", "bound", "ci_low", "ci_high", "method"])
-        parts = [self.relative.table(include_original=True), self.smooth.table()]
-        return pd.concat(parts, ignore_index=True).assign(outcome=self.outcome, target=self.target)[
-            ["outcome", "target", "restriction", "bound", "ci_low", "ci_high", "method"]]
-
-
-def _sensitivity(prepared: CCMCPrepared, outcome: str) -> Sensitivity:
-    s = prepared.settings
-    target = s["honest_term"]
+def _sensitivity(prepared: CCMCPrepared, outcome: str) -> did.SensitivityAnalysis:
+    target = prepared.settings["honest_term"]
     if outcome in prepared.honest_notes:
-        return Sensitivity(outcome, target, note=prepared.honest_notes[outcome])
-    fit = prepared.fits[outcome]
-    relative = did.honest_did(fit, post_term=target, mbar=prepared.mbar)
-    smooth = did.honest_did(fit, post_term=target, restriction="smoothness")
-    out = {"relative": relative, "smooth": smooth, "breakdown_mbar": did.breakdown_value(relative),
-           "breakdown_m": did.breakdown_value(smooth)}
-    design = prepared.design
-    previous_year = (design.did_base - 1) if design.did_base is not None else None
-    if previous_year is not None and previous_year in fit.years and previous_year > fit.years[0] \
-            and target != "average":
+        return did.SensitivityAnalysis(outcome, target, note=prepared.honest_notes[outcome])
+    fit, previous_fit = prepared.fits[outcome], None
+    before = prepared.design.did_base - 1 if prepared.design.did_base is not None else None
+    if before is not None and before in fit.years and before > fit.years[0] and target != "average":
         previous_fit = did.event_study(prepared.frame, outcome=outcome, **prepared.keys, year_base=fit.year_base,
-                                       did_base=previous_year)
-        try:
-            previous = did.honest_did(previous_fit, post_term=target, mbar=prepared.mbar)
-        except ParameterError:  # e.g. a year missing for this outcome: the sensitivity is skipped
-            previous = None
-        if previous is not None:
-            out.update(previous_fit=previous_fit, previous=previous,
-                       previous_breakdown=did.breakdown_value(previous))
-    return Sensitivity(outcome, target, **out)
+                                       did_base=before)
+    return did.sensitivity_analysis(fit, post_term=target, mbar=prepared.mbar, previous_fit=previous_fit)
 
 
 @dataclass(frozen=True, eq=False)
@@ -469,17 +420,12 @@ class CCMCResult(ChapterResult):
     def model_formula(self) -> str:
         """The model in LaTeX with the bases this run used."""
         controls = " + X_{it}'\\theta" if self.prepared.panel.controls else ""
-        year_part = f"\\sum_{{t \\ne {self.fits_year_base}}} \\text{{year}}_t"
+        year_part = f"\\sum_{{t \\ne {self.settings['year_base']}}} \\text{{year}}_t"
         if self.design.staggered:
             return (f"Y_{{it}} = {year_part} + \\sum_{{k \\ne -1}} \\text{{event}}_k\\,"
                     f"\\mathbb{{1}}[t - g_i = k]{controls} + \\mu_i + \\varepsilon_{{it}}")
         return (f"Y_{{it}} = a + {year_part} + \\sum_{{t \\ne {self.design.did_base}}} \\text{{did}}_t\\,"
                 f"(\\text{{treat}}_i \\times \\text{{year}}_t){controls} + \\mu_i + \\varepsilon_{{it}}")
-
-    @property
-    def fits_year_base(self) -> int:
-        """The base year of the year dummies."""
-        return self.settings["year_base"]
 
     # ------------------------------------------------------------------ tables
 
@@ -528,48 +474,19 @@ class CCMCResult(ChapterResult):
 
     def controls_table(self) -> pd.DataFrame:
         """The control coefficients of every outcome (empty without controls)."""
-        rows = []
-        for outcome, fit in self.fits.items():
-            table = fit.table()
-            for row in table[table["term"].isin(fit.controls)].itertuples():
-                rows.append({"outcome": self.label(outcome), "control": self.label(row.term),
-                             "estimate": row.estimate, "95% CI": narrative.fmt_interval(row.ci_low, row.ci_high, 3),
-                             "p-value": did.format_p(row.p_value)})
-        return pd.DataFrame(rows)
+        return did.controls_table(self.fits, self.labels)
 
     def pretrend_table(self) -> pd.DataFrame:
         """Joint F test and individual p-values of the pre-period terms, one row per outcome."""
-        rows = []
-        for outcome, test in self.pretrends.items():
-            row = {"outcome": self.label(outcome), "F": test.statistic, "df": f"({test.df1}, {test.df2})",
-                   "p (joint)": test.p_value}
-            row.update({f"p ({c.name})": c.p_value for c in test.individual})
-            rows.append(row)
-        return pd.DataFrame(rows)
+        return did.pretrend_table(self.pretrends, self.labels)
 
     def honest_table(self) -> pd.DataFrame:
         """Every outcome's robust intervals (relative magnitudes, smoothness; the original first)."""
-        parts = [s.intervals() for s in self.sensitivity.values() if s.relative is not None]
-        if not parts:
-            return pd.DataFrame(columns=["outcome", "target", "restriction", "bound", "ci_low", "ci_high", "method"])
-        return pd.concat(parts, ignore_index=True)
+        return did.honest_table(self.sensitivity)
 
     def breakdown_table(self) -> pd.DataFrame:
-        """Breakdown values per outcome: M̄ and M with the chapter's reference, M̄ with the year before."""
-        rows = []
-        for outcome, s in self.sensitivity.items():
-            fit = self.fits[outcome]
-            term = fit.term(s.target) if s.target in fit.params.index else None
-            row = {"outcome": self.label(outcome), "term": s.target,
-                   "estimate": term.estimate if term is not None else np.nan,
-                   "p-value": term.p_value if term is not None else np.nan,
-                   "breakdown M̄": s.breakdown_mbar, "breakdown M": s.breakdown_m}
-            if self.has_previous_reference:
-                row[f"breakdown M̄, reference {self.design.did_base - 1}"] = s.previous_breakdown
-            if s.note:
-                row["note"] = s.note
-            rows.append(row)
-        return pd.DataFrame(rows)
+        """Breakdown values per outcome: M̄ and M, and M̄ with the year before adoption as reference."""
+        return did.breakdown_table(self.sensitivity, self.fits, self.labels)
 
     @property
     def has_previous_reference(self) -> bool:
@@ -673,15 +590,15 @@ class CCMCResult(ChapterResult):
                  f"{balance}: {design}, unit fixed effects, standard errors clustered over {first.n_clusters} "
                  "clusters."]
         for outcome, fit in self.fits.items():
-            parts = [effect_sentence(did.term_label(t), fit.term(t)) for t in fit.post_terms]
+            parts = [did.effect_sentence(did.term_label(t), fit.term(t)) for t in fit.post_terms]
             text = f"**{self.label(outcome)}**: " + "; ".join(parts) + "."
             if outcome in self.pretrends:
-                text += " " + pretrend_sentence(self.pretrends[outcome], self.reference_label)
+                text += " " + did.pretrend_sentence(self.pretrends[outcome], self.reference_label)
             sens = self.sensitivity.get(outcome)
             if sens is not None and not sens.note:
-                text += " " + breakdown_sentence(did.term_label(sens.target), sens.breakdown_mbar)
+                text += " " + did.breakdown_sentence(did.term_label(sens.target), sens.breakdown_mbar)
             lines.append(text)
-        lines.append(claims_sentence(self.design.staggered))
+        lines.append(did.claims_sentence(self.design.staggered))
         return "\n\n".join(lines)
 
     def warnings(self) -> list[str]:
@@ -735,9 +652,9 @@ class CCMCResult(ChapterResult):
                                       ("_p", row.p_value)):
                     values[f"ccmc_{outcome}_{row.term}{suffix}"] = float(value)
             for t in fit.post_terms:
-                values[f"ccmc_text_{outcome}_{t}"] = effect_sentence(did.term_label(t), fit.term(t))
+                values[f"ccmc_text_{outcome}_{t}"] = did.effect_sentence(did.term_label(t), fit.term(t))
         for outcome, fit in self.fits.items():
-            change = largest_pre_change(fit)
+            change = did.largest_pre_change(fit)
             if change is not None:
                 values[f"ccmc_{outcome}_largest_pre_change_from"] = change[0]
                 values[f"ccmc_{outcome}_largest_pre_change_to"] = change[1]
@@ -745,7 +662,7 @@ class CCMCResult(ChapterResult):
         for outcome, test in self.pretrends.items():
             values[f"ccmc_{outcome}_pretrend_F"] = float(test.statistic)
             values[f"ccmc_{outcome}_pretrend_p"] = float(test.p_value)
-            values[f"ccmc_text_{outcome}_pretrend"] = pretrend_sentence(test, self.reference_label)
+            values[f"ccmc_text_{outcome}_pretrend"] = did.pretrend_sentence(test, self.reference_label)
         values["ccmc_n_failing_pretrend"] = sum(t.rejects() for t in self.pretrends.values())
         values["ccmc_text_pretrends"] = self.pretrend_text()
         for outcome, s in self.sensitivity.items():
@@ -753,10 +670,10 @@ class CCMCResult(ChapterResult):
                 continue
             values[f"ccmc_{outcome}_breakdown_mbar"] = float(s.breakdown_mbar)
             values[f"ccmc_{outcome}_breakdown_m"] = float(s.breakdown_m)
-            values[f"ccmc_text_{outcome}_breakdown"] = breakdown_sentence(did.term_label(s.target), s.breakdown_mbar)
+            values[f"ccmc_text_{outcome}_breakdown"] = did.breakdown_sentence(did.term_label(s.target), s.breakdown_mbar)
             if s.previous is not None:
                 values[f"ccmc_{outcome}_breakdown_mbar_previous"] = float(s.previous_breakdown)
-                values[f"ccmc_text_{outcome}_reference"] = reference_sentence(
+                values[f"ccmc_text_{outcome}_reference"] = did.reference_sentence(
                     did.term_label(s.target), self.design.did_base, s.breakdown_mbar, s.previous_breakdown,
                     s.previous_fit.term(s.target))
         if self.balance is not None:
@@ -764,10 +681,12 @@ class CCMCResult(ChapterResult):
                 values[f"ccmc_balance_{row.variable}_{row.year}_diff"] = float(row.difference)
                 values[f"ccmc_balance_{row.variable}_{row.year}_p"] = float(row.p_value)
             for year in self.balance.years:
-                values[f"ccmc_text_balance_{year}"] = balance_sentence(self.balance, year, self.labels)
+                values[f"ccmc_text_balance_{year}"] = did.balance_sentence(self.balance, year, self.labels)
         if self.book is not None:
             for (outcome, term), value in ccmc.PUBLISHED_VALUES.items():
                 values[f"ccmc_paper_{outcome}_{term}"] = float(value)
+            for row in ccmc.published().itertuples():
+                values[f"ccmc_paper_significance_{row.outcome}_{row.term}"] = paper_significance(row.significance)
             values["ccmc_n_covered"] = self.book.n_covered
             values["ccmc_n_intervals"] = self.book.n_intervals
         if self.staggered is not None and self.staggered.sides:
@@ -776,7 +695,7 @@ class CCMCResult(ChapterResult):
 
     def _staggered_glue(self) -> dict[str, Any]:
         side = self.staggered.side()
-        values: dict[str, Any] = {"ccmc_text_staggered": staggered_sentence(side)}
+        values: dict[str, Any] = {"ccmc_text_staggered": did.staggered_sentence(side)}
         pre = side[(side["event_time"] < -1) & side["twfe_estimate"].notna()]
         if not pre.empty:
             values["ccmc_stag_twfe_pre_t"] = float((pre["twfe_estimate"] / pre["twfe_std_error"]).abs().max())
@@ -797,17 +716,17 @@ class CCMCResult(ChapterResult):
         """One sentence per balance year: which variables differ, and in which direction."""
         if self.balance is None:
             return ""
-        return " ".join(balance_sentence(self.balance, y, self.labels) for y in self.balance.years)
+        return " ".join(did.balance_sentence(self.balance, y, self.labels) for y in self.balance.years)
 
     def pretrend_text(self) -> str:
         """Which outcomes fail the joint pre-trend test."""
-        return pretrend_overview(self.pretrends, self.labels)
+        return did.pretrend_overview(self.pretrends, self.labels)
 
     def honest_text(self) -> str:
         """One line per outcome: what its breakdown value says (Markdown list)."""
         lines = []
         for outcome, sens in self.sensitivity.items():
-            text = sens.note or breakdown_sentence(did.term_label(sens.target), sens.breakdown_mbar)
+            text = sens.note or did.breakdown_sentence(did.term_label(sens.target), sens.breakdown_mbar)
             lines.append(f"- **{self.label(outcome)}**: {text.removeprefix('HonestDiD: ')}")
         return "\n".join(lines)
 
@@ -820,7 +739,7 @@ class CCMCResult(ChapterResult):
         lines = []
         for outcome, s in self.sensitivity.items():
             if s.previous is not None:
-                text = reference_sentence(did.term_label(s.target), self.design.did_base, s.breakdown_mbar,
+                text = did.reference_sentence(did.term_label(s.target), self.design.did_base, s.breakdown_mbar,
                                           s.previous_breakdown, s.previous_fit.term(s.target))
                 lines.append(f"- **{self.label(outcome)}**: {text}")
         return "\n".join(lines)
@@ -834,7 +753,7 @@ class CCMCResult(ChapterResult):
                     "compares the two estimators on your data.")
         if not self.staggered.sides:
             return "Callaway-Sant'Anna could not be estimated: " + "; ".join(self.staggered.notes.values())
-        return staggered_sentence(self.staggered.side())
+        return did.staggered_sentence(self.staggered.side())
 
     # ------------------------------------------------------------------ figures
 
@@ -867,26 +786,20 @@ class CCMCResult(ChapterResult):
         raise KeyError(f"no figure '{name}'; available: {', '.join(self.figure_names())}")
 
 
-def largest_pre_change(fit: did.EventStudyResult) -> tuple[int, int, float] | None:
-    """The largest change of the treated-control gap between consecutive periods up to the
-    reference (from, to, change): the yardstick of the relative-magnitude bound.
+def paper_significance(mark: str) -> str:
+    """The paper's significance mark in words ("**" -> "p < 0.01"; "n.s. (negative)" -> "negative,
+    not significant").
 
     Examples
     --------
-    >>> from payreform.synth import ccmc
-    >>> fit = did.event_study(ccmc.generate(noise_scale=0.0), outcome="income_county_hospital_staff",
-    ...                       unit="county_id", time="year", treated="treated", did_base=2020)
-    >>> frm, to, change = largest_pre_change(fit)
-    >>> frm, to, round(change, 2)
-    (2019, 2020, -2.17)
+    >>> paper_significance("*"), paper_significance("n.s. (negative)"), paper_significance("p<0.1 (negative)")
+    ('p < 0.05', 'negative, not significant', 'negative, p < 0.1')
     """
-    periods = [fit.interaction_periods[t] for t in fit.pre_terms] + [fit.reference]
-    values = [float(fit.params[t]) for t in fit.pre_terms] + [0.0]
-    if len(periods) < 2 or np.any(np.diff(periods) != 1):
-        return None
-    changes = np.diff(values)
-    i = int(np.argmax(np.abs(changes)))
-    return int(periods[i]), int(periods[i + 1]), float(changes[i])
+    words = {"**": "p < 0.01", "*": "p < 0.05", "p<0.1": "p < 0.1", "n.s.": "not significant",
+             "n/r": "not reported"}
+    base, _, note = mark.partition(" (")
+    text = words.get(base, base)
+    return f"{note.rstrip(')')}, {text}" if note else text
 
 
 def run(prepared: CCMCPrepared) -> CCMCResult:

@@ -15,6 +15,11 @@ did.event_study(...)`` and ``from payreform.did import event_study`` both work):
     :func:`honest_did` and :func:`breakdown_value` (Rambachan and Roth 2023).
 :mod:`payreform.did.staggered`
     :func:`callaway_santanna` and :func:`twfe_vs_callaway_santanna`.
+:mod:`payreform.did.sensitivity`
+    :func:`sensitivity_analysis` (both restrictions, breakdown values, a second reference year)
+    and :func:`largest_pre_change`.
+:mod:`payreform.did.tables`
+    several outcomes' tests, controls and breakdown values side by side, for reading.
 :mod:`payreform.did.sentences`
     sentences for reports chosen by the numbers (a test rejects or not, an effect's sign and
     significance, a breakdown value below or above 1).
@@ -46,6 +51,7 @@ from payreform.did.honest import (
     honest_did,
     honest_did_from_estimates,
 )
+from payreform.did.sensitivity import SensitivityAnalysis, largest_pre_change, sensitivity_analysis
 from payreform.did.sentences import (
     balance_sentence,
     breakdown_sentence,
@@ -64,6 +70,7 @@ from payreform.did.staggered import (
     staggered_comparison,
     twfe_vs_callaway_santanna,
 )
+from payreform.did.tables import breakdown_table, controls_table, honest_table, pretrend_table
 
 __all__ = [
     "BASE_PERIODS",
@@ -76,15 +83,18 @@ __all__ = [
     "EventStudyResult",
     "HonestDiDResult",
     "PretrendTest",
+    "SensitivityAnalysis",
     "adoption_year",
     "adoption_years_in",
     "balance_sentence",
     "balance_table",
     "balance_years",
     "breakdown_sentence",
+    "breakdown_table",
     "breakdown_value",
     "callaway_santanna",
     "claims_sentence",
+    "controls_table",
     "design_defaults",
     "effect_sentence",
     "event_study",
@@ -92,10 +102,14 @@ __all__ = [
     "format_p",
     "honest_did",
     "honest_did_from_estimates",
+    "honest_table",
+    "largest_pre_change",
     "pretrend_overview",
     "pretrend_sentence",
+    "pretrend_table",
     "pretrend_test",
     "reference_sentence",
+    "sensitivity_analysis",
     "staggered_comparison",
     "staggered_sentence",
     "term_label",
