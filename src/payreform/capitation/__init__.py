@@ -27,6 +27,7 @@ from payreform.capitation.analysis import (
     GROUP_SOURCES,
     CapitationAnalysis,
     analyse_capitation,
+    groups_for,
     standard_name,
 )
 from payreform.capitation.blending import BlendingSimulation, omega_grid, simulate_blending
@@ -102,7 +103,7 @@ __all__ = [
     "PaymentStandards", "PersonYearData", "PredictiveRatios", "ScreeningResult",
     "adjusted_rand_index", "age_band_of", "analyse_capitation", "band_label",
     "calinski_harabasz", "cell_statistics", "choose_k", "compare_groupings", "elbow",
-    "first_peak", "fit_statistics", "group_age_bands", "group_diseases", "kmeans_1d",
+    "first_peak", "fit_statistics", "group_age_bands", "group_diseases", "groups_for", "kmeans_1d",
     "kmeans_path", "load_disease_file", "ols_from_moments", "omega_grid", "paper_disease_codes",
     "paper_grouping_table", "paper_groupings", "parse_scheme_codes", "payment_standards",
     "predicted_tenths", "predictive_ratios", "screen_factors", "simulate_blending",

@@ -36,7 +36,8 @@ from payreform.capitation.screening import ScreeningResult, screen_factors
 from payreform.capitation.standards import PaymentStandards, payment_standards, two_latest_years
 from payreform.errors import ParameterError, check_choice
 
-__all__ = ["GROUP_SOURCES", "CapitationAnalysis", "analyse_capitation", "standard_name"]
+__all__ = ["GROUP_SOURCES", "CapitationAnalysis", "analyse_capitation", "groups_for",
+           "standard_name"]
 
 GROUP_SOURCES = ("clustered", "paper", "file")
 """Where the groups of the payment model come from: clustered from the data, the GZ paper's
@@ -175,9 +176,10 @@ class CapitationAnalysis:
                 f"{self.simulation.summary()})")
 
 
-def _groups_for(source: Any, cells: CellStatistics, ages: Grouping, diseases: Grouping
+def groups_for(source: Any, cells: CellStatistics, ages: Grouping, diseases: Grouping
                 ) -> tuple[Any, Any]:
-    """The age and disease groupings of the payment model."""
+    """The age and disease groupings of the payment model: ``source`` is one of
+    :data:`GROUP_SOURCES` or a pair of mappings; ``ages`` and ``diseases`` are the clusterings."""
     if isinstance(source, tuple):
         return source
     check_choice("groups", source, GROUP_SOURCES)
@@ -273,7 +275,7 @@ def analyse_capitation(
     diseases = group_diseases(cells, k=k_disease, **options)
     report(progress, "payment standards", 3, steps)
     los = (not screening.drop_los) if include_los is None else bool(include_los)
-    age_map, disease_map = _groups_for(groups, cells, ages, diseases)
+    age_map, disease_map = groups_for(groups, cells, ages, diseases)
     standards = payment_standards(cells, age_map, disease_map, years=years, include_los=los,
                                   alpha=alpha, min_cell_size=min_cell_size)
     report(progress, "multi-year weighting", 4, steps)

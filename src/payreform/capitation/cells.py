@@ -85,6 +85,9 @@ class CellStatistics:
         Rows, column mapping and persons and expenditure per scheme and year.
     scheme_codes
         Code in the data (normalised) -> scheme label.
+    reading
+        How the file was read: ``encoding``, ``delimiter`` (text files), ``sheet`` and
+        ``sha256`` (Excel workbooks, hashed as they were read); None where not applicable.
     """
 
     atoms: pd.DataFrame = field(repr=False)
@@ -93,6 +96,7 @@ class CellStatistics:
     schemes: tuple[str, ...]
     validation: PersonYearData = field(repr=False)
     scheme_codes: dict[str, str] = field(default_factory=dict, repr=False)
+    reading: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -227,6 +231,8 @@ def cell_statistics(
                              None if codes is None else codes.codes, separator.strip())
             check_duplicates(source, cols)
         label = source.label
+        reading = {"encoding": source.encoding, "delimiter": source.delimiter,
+                   "sheet": source.sheet, "sha256": source.sha256}
     report(progress, "reading and checking the records", 1, 1)
     if codes is None:
         found = {c for text in scanned["ocsd_texts"] for c in split_codes(text, separator.strip())}
@@ -238,7 +244,7 @@ def cell_statistics(
               .rename(columns={"sum_y": "fund_exp"}))
     order = tuple(sorted(atoms["scheme"].unique(), key=str))
     validation = PersonYearData(label, int(scanned["rows"]), dict(cols.mapping), counts)
-    return CellStatistics(atoms, label, codes, order, validation, schemes)
+    return CellStatistics(atoms, label, codes, order, validation, schemes, reading)
 
 
 def _disease_codes(diseases: Any) -> DiseaseCodes | None:

@@ -154,8 +154,10 @@ def _age_items(atoms: pd.DataFrame, min_cell_size: int) -> tuple[pd.DataFrame, l
             break
         other = small + 1 if small + 1 < len(runs) else small - 1
         merged = sorted(runs[small] + runs[other], key=AGE_BANDS.index)
-        notes.append(f"age bands {band_label(runs[small])} and {band_label(runs[other])} pooled "
-                     f"into {band_label(merged)} (fewer than {min_cell_size} persons)")
+        first, second = sorted((runs[small], runs[other]), key=lambda r: AGE_BANDS.index(r[0]))
+        notes.append(f"age bands {band_label(first)} and {band_label(second)} pooled into "
+                     f"{band_label(merged)} ({band_label(runs[small])} has fewer than "
+                     f"{min_cell_size} persons)")
         runs[min(small, other)] = merged
         del runs[max(small, other)]
     items = pd.DataFrame({
@@ -184,8 +186,9 @@ def _disease_items(atoms: pd.DataFrame, codes: tuple[str, ...], min_cell_size: i
         rows.append({"item": OTHER_DISEASES, "members": ", ".join(rare),
                      "persons": float(by_disease.loc[present, "persons"].sum()) if present else 0.0,
                      "fund_exp": float(by_disease.loc[present, "sum_y"].sum()) if present else 0.0})
-        notes.append(f"{len(rare)} disease(s) with fewer than {min_cell_size} single-disease "
-                     f"patients pooled into '{OTHER_DISEASES}': {', '.join(rare)}")
+        notes.append(f"{len(rare)} disease{'s' if len(rare) > 1 else ''} with fewer than "
+                     f"{min_cell_size} single-disease patients pooled into '{OTHER_DISEASES}': "
+                     f"{', '.join(rare)}")
     return pd.DataFrame(rows, columns=["item", "members", "persons", "fund_exp"]), notes
 
 
