@@ -92,7 +92,7 @@ def test_lag_sentence_says_where_the_lag_came_from():
 def test_warnings_follow_the_numbers():
     short = chapter.run(chapter.prepare(series(n=12), {"time_column": "period", "intervention": "2003-07",
                                                        "seasonal": "none"}))
-    assert any("Short segments: 6 periods" in w for w in short.warnings())
+    assert any("Short segments: 6 and 6 fitted periods" in w for w in short.warnings())
     long = result_for(series(rho=0.0, noise=5.0, seed=3))
     bg = long.analyses[0].model.breusch_godfrey.p_value
     assert any("Residual autocorrelation remains" in w for w in long.warnings()) == (bg < 0.05)

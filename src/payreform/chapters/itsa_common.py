@@ -10,8 +10,11 @@ against the data, so that the analysis itself never stops on a user error.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from payreform.chapters.base import Parameter
 from payreform.errors import ContractError, ParameterError
@@ -40,6 +43,10 @@ ITSA_PARAMETERS = {p.name: p for p in (
               choices=SEASONAL_CHOICES),
     Parameter("log", "bool", False, "model ln(y + 1) instead of y (OLS only); effects are reported on the "
               "original scale"),
+    Parameter("exclude", "list", None, "windows left out of the fit, FIRST..LAST (for example a pandemic "
+              "shock: 2020-02..2020-04); comma-separated", optional=True),
+    Parameter("lag", "int", 0, "periods between each intervention date and its effective start"),
+    Parameter("phase_in", "int", 0, "periods from each (effective) start left out of the fit as a transition"),
     Parameter("hac_lags", "lags", "auto", "Newey-West lag; auto = floor(4 (n/100)^(2/9))"),
     Parameter("bg_order", "int", 1, "lags in the Breusch-Godfrey test"),
     Parameter("horizon", "int", None, "periods after the intervention for the effect estimate", optional=True,
@@ -83,12 +90,18 @@ def resolve_fourier(fourier: int, frequency: str) -> int:
     return int(fourier)
 
 
-def check_model_settings(ts, values: Mapping[str, Any], *, n_terms: int) -> None:
-    """Check resolved settings against a validated series; one-line errors naming the parameter.
+def check_model_settings(ts, values: Mapping[str, Any], *, schedule: Schedule | None = None,
+                         n_terms: int | None = None) -> None:
+    """Check resolved settings against a validated series and its interruptions; one-line errors
+    naming the parameter.
 
-    ``n_terms`` is the number of regressors of the segmented model (without season terms).
+    ``schedule`` defaults to the series' single intervention; ``n_terms`` is accepted for
+    compatibility and ignored (the design is built from the settings).
     """
+    if schedule is None:
+        schedule = resolve_schedule(ts.frame.index, str(ts.intervention))
     n = len(ts.frame)
+    n_fit = n - schedule.n_excluded
     frequency = ts.frequency
     seasonal = values["seasonal"]
     name = FREQUENCY_NAMES[frequency]
@@ -97,6 +110,10 @@ def check_model_settings(ts, values: Mapping[str, Any], *, n_terms: int) -> None
                              "set seasonal=none")
     per_year = PERIODS_PER_YEAR[frequency]
     if seasonal == "ratio_to_moving_average":
+        if schedule.n_excluded:
+            raise ParameterError("parameter 'seasonal' is ratio_to_moving_average, whose moving average would run "
+                                 "through the periods left out of the fit (exclude, phase_in); set "
+                                 "seasonal=season_dummies or seasonal=none")
         if n < 2 * per_year:
             raise ParameterError(f"parameter 'seasonal' is ratio_to_moving_average, which needs two years of "
                                  f"{name} data ({2 * per_year} periods); the series has {n}: set seasonal=none")
@@ -105,46 +122,139 @@ def check_model_settings(ts, values: Mapping[str, Any], *, n_terms: int) -> None
                 period = ts.frame.index[(ts.frame[outcome] <= 0).to_numpy()][0]
                 raise ContractError(f"outcome '{outcome}' is 0 in {period}; the ratio-to-moving-average method "
                                     "needs positive values: set seasonal=season_dummies or seasonal=none")
-    extra = (per_year - 1) if seasonal == "season_dummies" else 0
     model = values.get("model", "ols")
+    design = full_design(ts.frame.index, schedule.indices, values.get("coding") or USER_CODING,
+                         values.get("impact", "level_and_slope"), seasonal_dummies=seasonal == "season_dummies")
+    k = design.shape[1]
+    if seasonal == "season_dummies" and not is_full_rank(design[~schedule.exclude]):
+        raise ParameterError(
+            "parameter 'seasonal' is season_dummies, but with these periods the season indicators cannot be "
+            "told apart from the trend and the level changes (two cycles split at the intervention?); use a "
+            "longer series or seasonal=ratio_to_moving_average"
+        )
     if model == "quasipoisson":
-        extra += 2 * int(values.get("fourier", 0))
+        k += 2 * int(values.get("fourier", 0))
+        if values.get("log"):
+            raise ParameterError("parameter 'log' must be false with model=quasipoisson (the model is already on "
+                                 "the log scale)")
         if seasonal == "ratio_to_moving_average":
             raise ParameterError("parameter 'seasonal' is ratio_to_moving_average, which would divide counts by "
                                  "an index; with model=quasipoisson use Fourier terms (fourier=2) or "
                                  "seasonal=season_dummies")
-        if values.get("log"):
-            raise ParameterError("parameter 'log' must be false with model=quasipoisson (the model is already on "
-                                 "the log scale)")
     elif values.get("offset") is not None:
         raise ParameterError("parameter 'offset' applies to model=quasipoisson; set model=quasipoisson or drop it")
-    k = n_terms + extra
-    if n - k < 2:
-        raise ParameterError(f"the model has {k} coefficients for {n} periods; shorten it (seasonal=none, fewer "
-                             "Fourier pairs) or use a longer series")
-    if seasonal == "season_dummies":
-        t0 = int(ts.n_pre + 1)
-        design = full_design(ts.frame.index, t0, values.get("coding") or USER_CODING, values.get("impact",
-                             "level_and_slope"), seasonal_dummies=True)
-        if not is_full_rank(design):
-            raise ParameterError(
-                "parameter 'seasonal' is season_dummies, but with these periods the season indicators cannot be "
-                "told apart from the trend and the level change (two cycles split at the intervention?); use a "
-                "longer series or seasonal=ratio_to_moving_average"
-            )
+    if n_fit - k < 2:
+        raise ParameterError(f"the model has {k} coefficients for {n_fit} fitted periods; simplify it "
+                             "(seasonal=none, fewer Fourier pairs or interruptions) or use a longer series")
     order = values.get("bg_order", 1)
     if not isinstance(order, int) or order < 1:
         raise ParameterError(f"parameter 'bg_order' is {order!r}; use a whole number >= 1")
-    if model == "ols" and order >= n - k - 2:
-        raise ParameterError(f"parameter 'bg_order' is {order}; with {n} periods and {k} coefficients use at most "
-                             f"{max(n - k - 3, 1)}")
+    if model == "ols" and order >= n_fit - k - 2:
+        raise ParameterError(f"parameter 'bg_order' is {order}; with {n_fit} fitted periods and {k} coefficients "
+                             f"use at most {max(n_fit - k - 3, 1)}")
     lags = values.get("hac_lags")
-    if isinstance(lags, int) and lags >= n - 1:
-        raise ParameterError(f"parameter 'hac_lags' is {lags}; it must be smaller than {n - 1} (periods - 1)")
+    if isinstance(lags, int) and lags >= n_fit - 1:
+        raise ParameterError(f"parameter 'hac_lags' is {lags}; it must be smaller than {n_fit - 1} (fitted "
+                             "periods - 1)")
     horizon = values.get("horizon")
-    if horizon is not None and not 0 <= int(horizon) < ts.n_post:
-        raise ParameterError(f"parameter 'horizon' is {horizon}; it must lie between 0 and {ts.n_post - 1} "
+    room = n - schedule.indices[0] + 1
+    if horizon is not None and not 0 <= int(horizon) < room:
+        raise ParameterError(f"parameter 'horizon' is {horizon}; it must lie between 0 and {room - 1} "
                              "(periods after the intervention in the data)")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The interruptions as fitted: effective starts, their ``T``, and the periods left out of the fit.
+
+    ``dates`` are the intervention dates as given; ``starts`` shift them by ``lag`` periods;
+    ``exclude`` is True for periods in an ``exclude`` window or in a phase-in window.
+    """
+
+    dates: tuple[pd.Period, ...]
+    starts: tuple[pd.Period, ...]
+    indices: tuple[int, ...]
+    exclude: np.ndarray = field(repr=False)
+
+    @property
+    def n_excluded(self) -> int:
+        """Number of periods left out of the fit."""
+        return int(self.exclude.sum())
+
+    @property
+    def intervention(self) -> list[str] | str:
+        """What :func:`payreform.itsa.analyse_series` takes as ``intervention``."""
+        return [str(p) for p in self.starts] if len(self.starts) > 1 else str(self.starts[0])
+
+    def mask(self) -> np.ndarray | None:
+        """The exclusion mask, or None when every period is fitted."""
+        return self.exclude if self.exclude.any() else None
+
+
+def split_interventions(value: object) -> list[str]:
+    """``"2017-10, 2020-02"`` (or a list) as a list of period texts.
+
+    Examples
+    --------
+    >>> split_interventions("2015-10, 2018-02")
+    ['2015-10', '2018-02']
+    """
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def resolve_schedule(index: pd.PeriodIndex, intervention: object, exclude: object = None, lag: int = 0,
+                     phase_in: int = 0, min_segment: int = 3) -> Schedule:
+    """Check the interruptions, windows, lag and phase-in against the periods of a series.
+
+    Every segment (before the first start, between two starts, after the last) must keep at least
+    ``min_segment`` fitted periods; every date must lie inside the data. One-line errors name the
+    parameter.
+
+    Examples
+    --------
+    >>> index = pd.period_range("2015-01", periods=48, freq="M")
+    >>> schedule = resolve_schedule(index, "2016-01,2017-03", exclude="2017-03..2017-04", lag=0)
+    >>> schedule.indices, schedule.n_excluded
+    ((13, 27), 2)
+    """
+    from payreform.itsa.design import exclusion_mask
+    from payreform.periods import frequency_of, parse_period
+
+    for name, number in (("lag", lag), ("phase_in", phase_in)):
+        if not isinstance(number, (int, np.integer)) or isinstance(number, bool) or number < 0:
+            raise ParameterError(f"parameter '{name}' is {number!r}; use a whole number >= 0")
+    freq = frequency_of(index)
+    dates = [parse_period(item, freq, "intervention") for item in split_interventions(intervention)]
+    if not dates:
+        raise ParameterError("parameter 'intervention' is empty; give the first period under the reform")
+    for a, b in zip(dates, dates[1:], strict=False):
+        if not a < b:
+            raise ParameterError(f"parameter 'intervention' lists {a} before {b}; give each interruption once, "
+                                 "in date order")
+    starts = [d + int(lag) for d in dates]
+    for date, start in zip(dates, starts, strict=True):
+        if not index[0] < start <= index[-1]:
+            shifted = f" (with lag {lag}: {start})" if lag else ""
+            raise ContractError(f"intervention {date}{shifted} is outside the data ({index[0]} to {index[-1]}); "
+                                "it must be a period after the first one in the file")
+    mask = exclusion_mask(index, exclude)
+    for start in starts:
+        window = (index >= start) & (index < start + int(phase_in))
+        mask = mask | window
+    positions = [int(index.get_loc(start)) for start in starts]
+    bounds = [0, *positions, len(index)]
+    labels = ["before " + str(starts[0])] + [f"from {a} to {b - 1}" for a, b in zip(starts, starts[1:], strict=False)] \
+        + ["from " + str(starts[-1]) + " on"]
+    for (low, high), label in zip(zip(bounds, bounds[1:], strict=False), labels, strict=True):
+        fitted = int((~mask[low:high]).sum())
+        if fitted < min_segment:
+            raise ContractError(
+                f"the segment {label} keeps {fitted} fitted periods; segmented regression needs at least "
+                f"{min_segment} per segment (check intervention, exclude, lag and phase_in)"
+            )
+    return Schedule(tuple(dates), tuple(starts), tuple(p + 1 for p in positions), mask)
 
 
 def hac_lags_for(value: Any, n_periods: int) -> int:
@@ -158,5 +268,6 @@ def hac_lags_for(value: Any, n_periods: int) -> int:
     return newey_west_lags(n_periods) if value == "auto" else int(value)
 
 
-__all__ = ["ITSA_PARAMETERS", "MODELS", "SEASONAL_CHOICES", "USER_CODING", "check_model_settings",
-           "hac_lags_for", "itsa_parameter", "resolve_fourier", "resolve_seasonal"]
+__all__ = ["ITSA_PARAMETERS", "MODELS", "SEASONAL_CHOICES", "USER_CODING", "Schedule", "check_model_settings",
+           "hac_lags_for", "itsa_parameter", "resolve_fourier", "resolve_schedule", "resolve_seasonal",
+           "split_interventions"]

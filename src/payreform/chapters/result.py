@@ -88,7 +88,8 @@ class ChapterResult(ABC):
         """
         skip = ("output_dir", "prepared_input") + (() if self.book_data else ("seed", "scale"))
         table = self.prepared.settings.table(skip=skip)
-        table.loc[table["parameter"] == "data", "value"] = self.prepared.data.get("file", "the book's synthetic data")
+        shown = "the book's synthetic data" if self.book_data else self.prepared.data.get("file", "a data frame")
+        table.loc[table["parameter"] == "data", "value"] = shown
         return table
 
     def data_line(self) -> str:

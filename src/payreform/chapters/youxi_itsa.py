@@ -38,11 +38,14 @@ from payreform.chapters.base import (
 )
 from payreform.chapters.itsa_common import (
     USER_CODING,
+    Schedule,
     check_model_settings,
     hac_lags_for,
     itsa_parameter,
     resolve_fourier,
+    resolve_schedule,
     resolve_seasonal,
+    split_interventions,
 )
 from payreform.chapters.result import ChapterResult
 from payreform.contracts import TimeSeriesData, require_column, validate_time_series
@@ -81,6 +84,9 @@ PARAMETERS = (
     itsa_parameter("hac_lags"),
     itsa_parameter("bg_order"),
     itsa_parameter("horizon"),
+    itsa_parameter("exclude"),
+    itsa_parameter("lag"),
+    itsa_parameter("phase_in"),
     *RUNTIME_PARAMETERS,
 )
 
@@ -93,6 +99,7 @@ class YouxiPrepared(PreparedInput):
     """The validated series and the resolved settings."""
 
     series: TimeSeriesData = field(default=None, repr=False)
+    schedule: Schedule = field(default=None, repr=False)
 
 
 def _intervention_needed(frame: pd.DataFrame, time_column: str) -> ParameterError:
@@ -137,44 +144,73 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Yo
         derived["intervention"] = youxi.INTERVENTION
     intervention = values["intervention"] or derived["intervention"]
     ts = validate_time_series(frame, time_column=values["time_column"], outcomes=values["outcomes"],
-                              intervention=intervention, offset=values["offset"])
+                              intervention=split_interventions(intervention)[0], offset=values["offset"])
+    schedule = resolve_schedule(ts.frame.index, intervention, values["exclude"], values["lag"], values["phase_in"])
     if values["outcomes"] is None:
         derived["outcomes"] = list(ts.outcomes)
     if values["coding"] is None:
         derived["coding"] = youxi.CODING if book else USER_CODING
     n = len(ts.frame)
     if values["seasonal"] == "auto":  # a count model takes the season as Fourier terms instead
-        derived["seasonal"] = "none" if values["model"] == "quasipoisson" else resolve_seasonal("auto", ts.frequency, n)
+        seasonal = "none" if values["model"] == "quasipoisson" else resolve_seasonal("auto", ts.frequency, n)
+        if seasonal == "ratio_to_moving_average" and schedule.n_excluded:  # the moving average cannot skip periods
+            seasonal = "season_dummies"
+        derived["seasonal"] = seasonal
     if values["hac_lags"] == "auto":
         derived["hac_lags"] = hac_lags_for("auto", n)
     if values["model"] == "quasipoisson" and resolve_fourier(values["fourier"], ts.frequency) != values["fourier"]:
         derived["fourier"] = resolve_fourier(values["fourier"], ts.frequency)  # the frequency allows fewer pairs
-    if values["horizon"] is None:
-        derived["horizon"] = ts.n_post - 1
-    n_terms = {"level": 3, "slope": 3, "level_and_slope": 4}[values["impact"]]
-    check_model_settings(ts, values | derived, n_terms=n_terms)
-    return YouxiPrepared(chapter=NAME, settings=resolve(PARAMETERS, values, derived), data=info, series=ts)
+    if values["horizon"] is None:  # up to the next interruption, or the last period
+        end = schedule.indices[1] - 1 if len(schedule.indices) > 1 else n
+        derived["horizon"] = end - schedule.indices[0]
+    check_model_settings(ts, values | derived, schedule=schedule)
+    return YouxiPrepared(chapter=NAME, settings=resolve(PARAMETERS, values, derived), data=info, series=ts,
+                         schedule=schedule)
 
 
 def analysis_settings(prepared: YouxiPrepared) -> dict[str, Any]:
     """Keyword arguments of :func:`payreform.itsa.analyse_series` from the resolved settings."""
     s = prepared.settings
     quasi = s["model"] == "quasipoisson"
-    return {"intervention": prepared.series.intervention, "seasonal": s["seasonal"], "log": bool(s["log"]),
+    return {"intervention": prepared.schedule.intervention, "exclude": prepared.schedule.mask(),
+            "seasonal": s["seasonal"], "log": bool(s["log"]),
             "model": s["model"], "coding": s["coding"], "impact": s["impact"], "hac_lags": s["hac_lags"],
             "bg_order": int(s["bg_order"]), "offset": s["offset"] if quasi else None,
             "fourier": int(s["fourier"] or 0) if quasi else 0}
 
 
-def _effects(analyses: tuple[itsa.SeriesAnalysis, ...], horizon: int) -> pd.DataFrame:
+def effect_horizons(schedule: Schedule, n_periods: int, horizon: int) -> list[int]:
+    """Horizon of each interruption's effect: ``horizon`` for the first, and for each later one the
+    last period before the next interruption (or the last period of the data).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> index = pd.period_range("2015-01", periods=60, freq="M")
+    >>> effect_horizons(resolve_schedule(index, "2016-01,2018-01"), 60, 5)
+    [5, 23]
+    """
+    horizons = [int(horizon)]
+    for k in range(1, len(schedule.indices)):
+        end = schedule.indices[k + 1] - 1 if k + 1 < len(schedule.indices) else n_periods
+        horizons.append(end - schedule.indices[k])
+    return horizons
+
+
+def _effects(analyses: tuple[itsa.SeriesAnalysis, ...], horizons: list[int]) -> pd.DataFrame:
     rows = []
+    several = len(horizons) > 1
     for a in analyses:
-        effect = a.effect_at(horizon)
-        for estimate in (effect.absolute, effect.relative):
-            rows.append({"model": a.model_name, "outcome": a.outcome, **estimate.row(), "period": str(effect.period),
-                         "horizon": effect.horizon, "fitted": effect.fitted,
-                         "counterfactual": effect.counterfactual, "scale": effect.scale,
-                         "n_obs": a.model.n_obs})
+        for k, horizon in enumerate(horizons, start=1):
+            effect = a.model.effect_at(horizon, interruption=k)
+            for estimate in (effect.absolute, effect.relative):
+                row = estimate.row()
+                if several:
+                    row["term"] = f"{row['term']}_{k}"
+                rows.append({"model": a.model_name, "outcome": a.outcome, **row, "period": str(effect.period),
+                             "interruption": k, "horizon": effect.horizon, "fitted": effect.fitted,
+                             "counterfactual": effect.counterfactual, "scale": effect.scale,
+                             "n_obs": a.model.n_fitted})
     return pd.DataFrame(rows)
 
 
@@ -313,49 +349,57 @@ class YouxiResult(ChapterResult):
 
     # ------------------------------------------------------------------ text
 
-    def _jump(self, analysis: itsa.SeriesAnalysis) -> tuple[float, float, float, float] | None:
+    def change_phrases(self, analysis: itsa.SeriesAnalysis, k: int = 1) -> list[str]:
+        """The level and slope changes of interruption ``k``, sized and judged by their numbers."""
         model = analysis.model
-        if "beta2" not in model.params.index:
-            return None
-        combo = model.level_change_at_intervention()
-        low, high = combo.interval()
-        return combo.estimate, low, high, combo.p_value
-
-    def outcome_sentence(self, analysis: itsa.SeriesAnalysis) -> str:
-        """What the model says about one outcome, in words chosen by the numbers."""
-        model = analysis.model
-        label = self.labels.get(analysis.outcome, analysis.outcome)
         unit = FREQUENCY_NAMES[self.series.frequency].replace("ly", "").replace("annual", "year")
         log_scale = model.scale != "linear"
+        level, slope = model.terms_of(k)
         parts = []
-        jump = self._jump(analysis)
-        if jump is not None:
-            est, low, high, p = jump
-            if log_scale:
-                size = f"{narrative.fmt_percent(np.expm1(est))} ({narrative.fmt_interval(np.expm1(low), np.expm1(high), percent=True)})"
-            else:
-                size = f"{narrative.fmt(est)} ({narrative.fmt_interval(low, high)})"
-            parts.append(f"the level changed at {self.series.intervention} by {size}, "
-                         f"{narrative.significance(p)}")
-        if "beta3" in model.params.index:
-            combo = model.term("beta3")
+        if level in model.params.index:
+            combo = model.level_change_at_intervention(k)
             low, high = combo.interval()
             if log_scale:
-                size = f"{narrative.fmt_percent(np.expm1(combo.estimate), 2)} per {unit} " \
-                       f"({narrative.fmt_interval(np.expm1(low), np.expm1(high), percent=True)})"
+                size = (f"{narrative.fmt_percent(np.expm1(combo.estimate))} "
+                        f"({narrative.fmt_interval(np.expm1(low), np.expm1(high), percent=True)})")
+            else:
+                size = f"{narrative.fmt(combo.estimate)} ({narrative.fmt_interval(low, high)})"
+            parts.append(f"the level changed at {model.starts[k - 1]} by {size}, {narrative.significance(combo.p_value)}")
+        if slope in model.params.index:
+            combo = model.term(slope)
+            low, high = combo.interval()
+            if log_scale:
+                size = (f"{narrative.fmt_percent(np.expm1(combo.estimate), 2)} per {unit} "
+                        f"({narrative.fmt_interval(np.expm1(low), np.expm1(high), percent=True)})")
             else:
                 size = f"{narrative.fmt(combo.estimate)} per {unit} ({narrative.fmt_interval(low, high)})"
             parts.append(f"the slope changed by {size}, {narrative.significance(combo.p_value)}")
-        effect = self.effects[(self.effects["outcome"] == analysis.outcome)
-                              & (self.effects["term"] == "relative_effect")
-                              & (self.effects["model"] == analysis.model_name)]
-        text = f"**{label}**: " + "; ".join(parts) + "."
-        if not effect.empty:
-            e = effect.iloc[0]
-            side = narrative.direction(e["estimate"], "above", "below", "at")
-            text += (f" In {e['period']} the fitted series was {narrative.fmt_percent(abs(e['estimate']))[1:]} "
-                     f"{side} the counterfactual ({narrative.fmt_interval(e['ci_low'], e['ci_high'], percent=True)}).")
-        return text
+        return parts
+
+    def effect_phrase(self, analysis: itsa.SeriesAnalysis, k: int = 1) -> str:
+        """Where the fitted series stood against the counterfactual at interruption ``k``'s horizon."""
+        effects = self.effects[(self.effects["outcome"] == analysis.outcome)
+                               & (self.effects["model"] == analysis.model_name)
+                               & (self.effects["interruption"] == k)
+                               & self.effects["term"].str.startswith("relative_effect")]
+        if effects.empty:
+            return ""
+        e = effects.iloc[0]
+        side = narrative.direction(e["estimate"], "above", "below", "at")
+        without = "" if len(self.prepared.schedule.starts) == 1 else f" without the change at {analysis.model.starts[k - 1]}"
+        return (f"In {e['period']} the fitted series was {narrative.fmt_percent(abs(e['estimate']))[1:]} {side} the "
+                f"counterfactual{without} ({narrative.fmt_interval(e['ci_low'], e['ci_high'], percent=True)}).")
+
+    def outcome_sentence(self, analysis: itsa.SeriesAnalysis) -> str:
+        """What the model says about one outcome, in words chosen by the numbers."""
+        label = self.labels.get(analysis.outcome, analysis.outcome)
+        pieces = []
+        for k in range(1, analysis.model.n_interruptions + 1):
+            parts = self.change_phrases(analysis, k)
+            text = "; ".join(parts) + "." if parts else ""
+            effect = self.effect_phrase(analysis, k)
+            pieces.append((text + " " + effect).strip())
+        return f"**{label}**: " + " ".join(p[0].upper() + p[1:] if i else p for i, p in enumerate(pieces) if p)
 
     def summary(self) -> str:
         """What was run and what it found, in a few sentences generated from the numbers."""
@@ -365,13 +409,23 @@ class YouxiResult(ChapterResult):
         model = ("quasi-Poisson segmented regression (effects as rate ratios)" if s["model"] == "quasipoisson"
                  else f"segmented regression by OLS on {'ln(y + 1)' if s['log'] else 'y'} with Newey-West "
                       f"standard errors (lag {s['hac_lags']})")
+        schedule = self.prepared.schedule
+        if len(schedule.starts) == 1:
+            timing = f"{ts.n_pre} before the intervention in {ts.intervention} and {ts.n_post} from it on"
+        else:
+            timing = f"interruptions in {narrative.join([str(p) for p in schedule.starts])}"
         lines = [f"The {freq} series of {names} run from {ts.frame.index[0]} to {ts.frame.index[-1]} "
-                 f"({len(ts.frame)} periods: {ts.n_pre} before the intervention in {ts.intervention} and "
-                 f"{ts.n_post} from it on). Each outcome was fitted by {model}"
+                 f"({len(ts.frame)} periods; {timing}). Each outcome was fitted by {model}"
                  + (", after seasonal adjustment by the ratio-to-moving-average method" if s["seasonal"] ==
                     "ratio_to_moving_average" else
                     ", with calendar-season indicators" if s["seasonal"] == "season_dummies" else "")
                  + "."]
+        if schedule.n_excluded:
+            lines[0] += (f" {schedule.n_excluded} periods were left out of the fit (excluded windows and "
+                         "phase-in periods).")
+        if len(schedule.starts) > 1:
+            lines[0] += (" Each interruption has its own level and slope change; the effect of one is measured "
+                         "against a counterfactual that keeps the others.")
         lines += [self.outcome_sentence(a) for a in self.analyses]
         lines.append("An interrupted time series attributes to the intervention any change that coincides "
                      "with it; it cannot separate the reform from other events at the same time.")
@@ -386,10 +440,12 @@ class YouxiResult(ChapterResult):
                 out.append(f"Residual autocorrelation remains in '{a.outcome}' (Breusch-Godfrey {narrative.fmt_p(bg.p_value)}): "
                            "Newey-West intervals from short series are too narrow; read p-values near 0.05 as "
                            "inconclusive.")
-        ts = self.series
-        if min(ts.n_pre, ts.n_post) < 8:
-            out.append(f"Short segments: {ts.n_pre} periods before and {ts.n_post} from the intervention on "
-                       "(8 or more on each side are advisable).")
+        ts, schedule = self.series, self.prepared.schedule
+        bounds = [0, *[i - 1 for i in schedule.indices], len(ts.frame)]
+        kept = [int((~schedule.exclude[a:b]).sum()) for a, b in zip(bounds, bounds[1:], strict=False)]
+        if min(kept) < 8:
+            out.append(f"Short segments: {narrative.join([str(k) for k in kept])} fitted periods between the "
+                       "interruptions (8 or more in each segment are advisable).")
         for p in list(self.analyses) + list(self.count_models):
             dispersion = getattr(p.model, "dispersion", None)
             if dispersion is not None and dispersion > 1.5 and p.model_name == "quasipoisson":
@@ -479,14 +535,16 @@ def run(prepared: YouxiPrepared) -> YouxiResult:
     ts, s = prepared.series, prepared.settings
     settings = analysis_settings(prepared)
     analyses = tuple(itsa.analyse_series(ts.frame, o, **settings) for o in ts.outcomes)
-    effects = _effects(analyses, int(s["horizon"]))
+    schedule = prepared.schedule
+    effects = _effects(analyses, effect_horizons(schedule, len(ts.frame), int(s["horizon"])))
     ols = [a for a in analyses if a.model_name != "quasipoisson"]
     count_models: tuple[itsa.SeriesAnalysis, ...] = ()
     agreement = pd.DataFrame()
     if s["model"] == "ols":
         counts = [o for o in ts.outcomes if (ts.frame[o] % 1 == 0).all() and (ts.frame[o] > 0).any()]
         fourier = resolve_fourier(2, ts.frequency)
-        count_models = tuple(itsa.analyse_series(ts.frame, o, intervention=ts.intervention, model="quasipoisson",
+        count_models = tuple(itsa.analyse_series(ts.frame, o, intervention=schedule.intervention,
+                                                 exclude=schedule.mask(), model="quasipoisson",
                                                  coding=s["coding"], impact=s["impact"], fourier=fourier)
                              for o in counts)
         by_outcome = {a.outcome: a for a in analyses}
@@ -496,13 +554,15 @@ def run(prepared: YouxiPrepared) -> YouxiResult:
     lag_table = pd.DataFrame()
     if s["impact"] != "level" and ols:
         lags = tuple([None, *range(0, min(6, len(ts.frame) - 6) + 1)])
-        lag_table = pd.concat([itsa.lag_sensitivity(a, lags=lags) for a in ols], ignore_index=True)
+        slope = ols[0].model.terms_of(1)[1]
+        lag_table = pd.concat([itsa.lag_sensitivity(a, lags=lags, term=slope) for a in ols], ignore_index=True)
     codings = pd.DataFrame()
     if s["impact"] == "level_and_slope" and ols:
         codings = pd.concat([itsa.coding_comparison(a) for a in ols], ignore_index=True)
     seasonal_methods = pd.DataFrame()
     if ts.frequency != "Y" and len(ts.frame) >= 2 * (12 if ts.frequency == "M" else 4) \
-            and all((ts.frame[o] > 0).all() for o in ts.outcomes):
+            and all((ts.frame[o] > 0).all() for o in ts.outcomes) and len(schedule.starts) == 1 \
+            and not schedule.n_excluded:
         seasonal_methods = pd.concat([itsa.seasonal_method_comparison(ts.frame, o, intervention=ts.intervention,
                                                                       coding=s["coding"], hac_lags=s["hac_lags"])
                                       for o in ts.outcomes], ignore_index=True)

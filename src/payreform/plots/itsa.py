@@ -40,6 +40,7 @@ def itsa_figure(analysis, ax: Axes | None = None, title: str | None = None,
     fig, ax = _axes(ax)
     predictions = model.predictions()
     x = _x(predictions.index)
+    included = predictions["included"].to_numpy()
     if seasonal is not None:
         raw = seasonal.adjusted * seasonal.indices.reindex(
             np.asarray(predictions.index.month if predictions.index.freqstr[0] == "M"
@@ -48,18 +49,27 @@ def itsa_figure(analysis, ax: Axes | None = None, title: str | None = None,
         ax.plot(x, predictions["observed"], "o", ms=3.5, color=COLORS["adjusted"],
                 label="seasonally adjusted")
     else:
-        ax.plot(x, predictions["observed"], "o-", ms=3.5, lw=0.8, color=COLORS["adjusted"],
-                label="observed")
-    pre = ~predictions["post"].to_numpy()
-    ax.plot(x[pre], predictions["fitted"].to_numpy()[pre], color=COLORS["pre"], lw=2.2, label="fitted, before")
-    ax.plot(x[~pre], predictions["fitted"].to_numpy()[~pre], color=COLORS["post"], lw=2.2, label="fitted, after")
-    ax.plot(x[~pre], predictions["counterfactual"].to_numpy()[~pre], "--", color=COLORS["counterfactual"],
-            lw=1.6, label="counterfactual (no reform)")
-    start = model.intervention.to_timestamp(how="start")
-    ax.axvline(start, color=COLORS["intervention"], lw=1.2, ls=":")
-    ax.axvspan(start, x[-1], color=COLORS["band"], alpha=0.04)
-    ax.text(start, 1.0, f" {model.intervention}", transform=ax.get_xaxis_transform(), va="top",
-            ha="left", fontsize=8, color=COLORS["intervention"])
+        ax.plot(x[included], predictions["observed"].to_numpy()[included], "o-", ms=3.5, lw=0.8,
+                color=COLORS["adjusted"], label="observed")
+    if not included.all():
+        ax.plot(x[~included], predictions["observed"].to_numpy()[~included], "o", ms=4, color="#b0b0b0",
+                label="left out of the fit")
+    starts = [model.start_indices[k] - 1 for k in range(model.n_interruptions)] + [len(x)]
+    fitted = predictions["fitted"].to_numpy()
+    ax.plot(x[:starts[0]], fitted[:starts[0]], color=COLORS["pre"], lw=2.2, label="fitted, before")
+    for k, (a, b) in enumerate(zip(starts, starts[1:], strict=False)):
+        label = "fitted, after" if model.n_interruptions == 1 else f"fitted, segment {k + 2}"
+        ax.plot(x[a:b], fitted[a:b], color=COLORS["post"], lw=2.2, alpha=1 - 0.3 * k, label=label)
+    post = predictions["post"].to_numpy()
+    ax.plot(x[post], predictions["counterfactual"].to_numpy()[post], "--", color=COLORS["counterfactual"],
+            lw=1.6, label="counterfactual (no reform)" if model.n_interruptions == 1 else
+            f"counterfactual without the change at {model.starts[0]}")
+    for start in model.starts:
+        stamp = start.to_timestamp(how="start")
+        ax.axvline(stamp, color=COLORS["intervention"], lw=1.2, ls=":")
+        ax.text(stamp, 1.0, f" {start}", transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8,
+                color=COLORS["intervention"])
+    ax.axvspan(model.starts[0].to_timestamp(how="start"), x[-1], color=COLORS["band"], alpha=0.04)
     ax.set_title(title or str(model.outcome))
     ax.set_ylabel(ylabel or str(model.outcome))
     ax.legend(fontsize=7.5, loc="best", frameon=True)
