@@ -77,7 +77,7 @@ def test_calibration_check_reports_what_differs():
     per_capita = check[check.index.get_level_values(0).str.startswith("per-capita ")]
     assert (per_capita["ratio"] - 1).abs().max() < 0.06
     # the bands are exact; only clipped disease groups move (documented in the module)
-    bands = per_capita[[q.split(" ", 1)[1] in cap.AGE_BANDS for q in
+    bands = per_capita[[q.split(" ", 1)[1] in gz.AGE_BANDS for q in
                         per_capita.index.get_level_values(0)]]
     assert (bands["ratio"] - 1).abs().max() < 1e-9
     standard_errors = check[check.index.get_level_values(0).str.startswith("std_error")]
@@ -105,6 +105,26 @@ def test_published_and_truth_tables():
         gz.truth("cells")
     ages, diseases = gz.published_groupings()
     assert max(diseases["UEBHI"].values()) == 4 and max(diseases["URRBHI"].values()) == 5
+    # the generator plants the groupings the method reads from data/published
+    assert (ages, diseases) == cap.paper_groupings()
+
+
+def test_generator_reads_the_published_figures_and_imports_no_estimator():
+    import subprocess
+    import sys
+
+    code = ("import sys; from payreform.synth import gz; "
+            "print(any(m.startswith('payreform.capitation') for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+    assert gz.AGE_BANDS == cap.AGE_BANDS and gz.AGE_BAND_LOWER == cap.AGE_BAND_LOWER
+    assert gz.DISEASES == ("epilepsy", "SLE", "BA", "PD", "CRI-ND", "CHD", "RA", "UC", "CG",
+                           "SCD", "DM", "hypertension", "COPD", "OA", "hyperlipidemia", "CHF",
+                           "CD", "LC", "hypothyroidism", "psoriasis", "AS")
+    assert gz.COEFFICIENTS["UEBHI"]["inpatient_1"][2024] == (789.63, 4.25)
+    assert gz.BANDS_2024["URRBHI"]["0-5"] == (539_830, 318, 2)
+    assert gz.NO_OCSD_SHARE == {"UEBHI": 0.8386, "URRBHI": 0.8962}
+    assert gz.PUBLISHED_SAVINGS_PCT_05 == 5.47 and gz.LOS_P_VALUE_UEBHI == 0.917
 
 
 # ----------------------------------------------------------------------------- generation
@@ -116,7 +136,7 @@ def test_deterministic_and_band_sizes():
     assert not a["fund_exp"].equals(gz.generate(seed=4, scale=0.001)["fund_exp"])
     assert list(a.columns) == list(cap.COLUMNS)
     assert a["person_id"].is_unique
-    sizes = (a.assign(band=np.asarray(cap.AGE_BANDS)[cap.age_band_of(a["age"])])
+    sizes = (a.assign(band=np.asarray(gz.AGE_BANDS)[cap.age_band_of(a["age"])])
              .query("year == 2024").groupby(["scheme", "band"]).size())
     for scheme, table in gz.BANDS_2024.items():
         for band, (persons, _, _) in table.items():
@@ -130,7 +150,7 @@ def test_deterministic_and_band_sizes():
 
 
 def test_data_satisfy_the_contract_and_look_like_settlement_data(city):
-    result = cap.validate_person_years(city)
+    result = cap.validate_person_years(city, years=gz.YEARS)
     assert result.rows == len(city)
     y = city["fund_exp"]
     assert (y >= 0).all() and np.allclose(y, y.round(2))
@@ -153,8 +173,9 @@ def test_data_satisfy_the_contract_and_look_like_settlement_data(city):
 
 def test_method_recovers_the_planted_standards(city):
     cells = cap.cell_statistics(city)
-    ages, diseases = gz.published_groupings()
+    ages, diseases = cap.paper_groupings()
     standards = cap.payment_standards(cells, ages, diseases)
+    assert not standards.notes  # at 2% of the city no group needs pooling
     truth = gz.truth().set_index(["scheme", "year", "term"])["value"]
     table = standards.coefficients.set_index(["scheme", "year", "term"])
     z = (table["estimate"] - truth.reindex(table.index)) / table["std_error"]
@@ -178,7 +199,7 @@ def test_clustering_synthetic_means_matches_clustering_published_means(city):
     cells = cap.cell_statistics(city)
     for weighting in ("unweighted", "persons"):
         ours = cap.group_age_bands(cells, weighting=weighting, k=3)
-        published = gz.published("groupings").query("dimension == 'age_band'")
+        published = cap.paper_grouping_table().query("dimension == 'age_band'")
         reference = cap.compare_groupings(published, weighting=weighting).items
         for scheme in gz.SCHEMES:
             found = ours.mapping(scheme)
@@ -216,7 +237,7 @@ def test_write_parquet_and_csv_in_chunks(tmp_path, monkeypatch):
 def test_recovery_at_a_fifth_of_the_city(tmp_path):
     path = gz.write(tmp_path / "fifth.parquet", seed=21, scale=0.2)
     cells = cap.cell_statistics(path)
-    ages, diseases = gz.published_groupings()
+    ages, diseases = cap.paper_groupings()
     standards = cap.payment_standards(cells, ages, diseases)
     truth = gz.truth().set_index(["scheme", "year", "term"])["value"]
     table = standards.coefficients.set_index(["scheme", "year", "term"])

@@ -227,6 +227,7 @@ def screen_factors(
             for column in (*_VALUE_COLUMNS, f"std_error_{suffix}", f"p_value_{suffix}"):
                 rows[column] = rows[column].where(~withheld)
             rows["suppressed"] = withheld
+            rows["persons"] = rows["persons"].where(rows["persons"] >= min_cell_size)
             rows.insert(0, "year", year)
             rows.insert(0, "scheme", scheme)
             rows["n_obs"] = fit.n_obs

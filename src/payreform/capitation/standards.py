@@ -478,7 +478,11 @@ class PaymentStandards:
             "r_squared": {f"{r.scheme} {r.year}": r.r_squared for r in self.fit.itertuples()},
             "groups": {s: {"age_groups": m.n_age, "ocsd_groups": m.n_ocsd,
                            "by_gender": m.by_gender, "inpatient_term": m.inpatient,
-                           "ocsd_labels": {str(k): v for k, v in m.ocsd_labels.items()}}
+                           "ocsd_labels": {str(k): v for k, v in m.ocsd_labels.items()},
+                           "age_group_of_band": dict(m.age_groups),
+                           "ocsd_group_of_disease": dict(m.disease_groups),
+                           "ocsd_group_of_two": m.states.get("two", 0),
+                           "ocsd_group_of_three": m.states.get("three", 0)}
                        for s, m in self.structures.items()},
             "floored_cells": int(grid["floored"].sum()),
             "suppressed_cells": int(grid["suppressed"].sum()),
