@@ -9,10 +9,13 @@ balance is kept by the coalition if it passes the annual assessment; a share of 
 2018) may be paid to staff as performance pay, the rest goes to cooperation between
 institutions and to health promotion.
 
-**Other regions.** The budget is last year's spending grown by a rate. Over-spending is shared
+**Other regions.** The budget is set "according to population and the coalition's medical
+insurance expenditure in previous years": here a weighted mix of the population budget and
+last year's spending grown by a rate (the weight is not published). Over-spending is shared
 with the insurer. A balance may be used only for institutional development (no staff pay), and
 because next year's budget follows this year's spending, a coalition that saves is given less:
-the ratchet.
+the ratchet. Zhong et al. add that the insurer may recover the balance; that is not modelled
+here (a recovered balance would make saving still less attractive).
 
 Every simulated year satisfies ``budget = spending + balance - overspending`` and
 ``insurer_pays + coalition_bears = spending``; :meth:`BudgetSimulation.check` verifies both.
@@ -31,6 +34,10 @@ from payreform.errors import ParameterError, check_choice
 
 BUDGET_BASES = ("population", "last_year_spending")
 
+ACCOUNT_COLUMNS = ("budget", "spending", "balance", "overspending", "insurer_pays", "coalition_bears",
+                   "retained_balance", "returned_to_fund", "staff_pay", "other_uses")
+"""The amounts of each simulated year (see :func:`simulate_budget`)."""
+
 
 @dataclass(frozen=True)
 class BudgetRule:
@@ -42,7 +49,8 @@ class BudgetRule:
         Label used in tables and figures.
     basis
         ``"population"`` (population x per-capita premium, after withholdings) or
-        ``"last_year_spending"`` (last year's spending x (1 + budget_growth)).
+        ``"last_year_spending"`` (last year's spending x (1 + budget_growth), mixed with the
+        population budget by ``population_weight``).
     withheld_share
         Share of the population budget the insurer keeps back (private hospitals, risk reserve).
     budget_growth
@@ -53,6 +61,9 @@ class BudgetRule:
         Share of a retained balance that may go to staff performance pay.
     balance_use
         What the rest of a retained balance is for (a label).
+    population_weight
+        Under ``last_year_spending``: weight of the population budget in the budget (0 = last
+        year's spending alone).
     """
 
     name: str
@@ -62,15 +73,22 @@ class BudgetRule:
     overspending_borne_by_coalition: float = 1.0
     staff_share_of_balance: float = 0.0
     balance_use: str = "institutional development"
+    population_weight: float = 0.0
 
     def __post_init__(self) -> None:
         check_choice("basis", self.basis, BUDGET_BASES)
-        for field_name in ("withheld_share", "overspending_borne_by_coalition", "staff_share_of_balance"):
+        for field_name in ("withheld_share", "overspending_borne_by_coalition", "staff_share_of_balance",
+                           "population_weight"):
             value = getattr(self, field_name)
             if not 0.0 <= value <= 1.0:
                 raise ParameterError(f"parameter '{field_name}' is {value}; use a share between 0 and 1")
         if not self.budget_growth > -1.0:
             raise ParameterError(f"parameter 'budget_growth' is {self.budget_growth}; it must exceed -1")
+
+    @property
+    def needs_population(self) -> bool:
+        """True if the budget uses population and premium."""
+        return self.basis == "population" or self.population_weight > 0
 
 
 IMPM_STAFF_SHARE_2018 = 0.16
@@ -90,17 +108,23 @@ def impm_rule(withheld_share: float = 0.05, staff_share_of_balance: float = IMPM
                       balance_use="cooperation and health promotion")
 
 
-def last_year_rule(budget_growth: float = 0.08, overspending_borne_by_coalition: float = 0.5) -> BudgetRule:
-    """The rule the paper describes for other regions. Growth and the sharing split are assumptions.
+def last_year_rule(budget_growth: float = 0.08, overspending_borne_by_coalition: float = 0.5,
+                   population_weight: float = 0.0, withheld_share: float = 0.0) -> BudgetRule:
+    """The rule the paper describes for other regions. Growth, sharing and the weight are assumptions.
+
+    ``population_weight`` mixes in the population budget (population x premium, after
+    ``withheld_share``), the other half of "according to population and expenditure in
+    previous years"; 0 gives the pure last-year rule.
 
     Examples
     --------
-    >>> last_year_rule().basis
-    'last_year_spending'
+    >>> last_year_rule().basis, last_year_rule(population_weight=0.5).needs_population
+    ('last_year_spending', True)
     """
     return BudgetRule("Other regions", "last_year_spending", budget_growth=budget_growth,
                       overspending_borne_by_coalition=overspending_borne_by_coalition,
-                      staff_share_of_balance=0.0, balance_use="institutional development")
+                      staff_share_of_balance=0.0, balance_use="institutional development",
+                      population_weight=population_weight, withheld_share=withheld_share)
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,6 +165,22 @@ def _as_path(values: float | Sequence[float], years: int, name: str) -> np.ndarr
     return array
 
 
+def population_budget(population: float | Sequence[float], premium: float | Sequence[float], years: int,
+                      withheld_share: float = 0.0) -> np.ndarray:
+    """Population x per-capita premium x (1 - withheld share), per year.
+
+    Examples
+    --------
+    >>> population_budget(1000.0, [90.0, 100.0], 2, withheld_share=0.1).tolist()
+    [81000.0, 90000.0]
+    """
+    people = _as_path(population, years, "population")
+    price = _as_path(premium, years, "premium")
+    if (people * price == 0).any():
+        raise ParameterError("the population basis needs population > 0 and premium > 0 in every year")
+    return people * price * (1.0 - withheld_share)
+
+
 def simulate_budget(
     spending: Sequence[float],
     rule: BudgetRule,
@@ -150,6 +190,7 @@ def simulate_budget(
     premium: float | Sequence[float] = 0.0,
     first_budget: float | None = None,
     assessment_passed: bool | Sequence[bool] = True,
+    population_budgets: Sequence[float] | None = None,
 ) -> BudgetSimulation:
     """Apply a budget rule year by year to a path of coalition spending.
 
@@ -162,12 +203,17 @@ def simulate_budget(
     years
         Year labels (default 1, 2, ...).
     population, premium
-        Per year (or constant): used by the ``population`` basis.
+        Per year (or constant): used by the ``population`` basis and the population part of
+        the other rule (``population x premium``, in the unit of ``spending``).
     first_budget
-        First year's budget under ``last_year_spending`` (default: the first year's spending).
+        First year's budget under ``last_year_spending`` (default: the first year's spending,
+        mixed with the population budget by the rule's weight).
     assessment_passed
         Per year (or constant): a balance is retained only if the coalition passes the
         assessment; otherwise it returns to the fund.
+    population_budgets
+        The population budget of each year, after withholding, if known directly (then
+        ``population`` and ``premium`` are not used).
 
     Returns
     -------
@@ -186,22 +232,26 @@ def simulate_budget(
     labels = list(range(1, n + 1)) if years is None else list(years)
     if len(labels) != n:
         raise ParameterError("parameter 'years' needs one label per spending value")
-    passed = np.full(n, bool(assessment_passed)) if isinstance(assessment_passed, bool) else \
+    passed = np.full(n, bool(assessment_passed)) if isinstance(assessment_passed, (bool, np.bool_)) else \
         np.asarray(assessment_passed, dtype=bool)
     if passed.shape != (n,):
         raise ParameterError("parameter 'assessment_passed' needs one value per year")
+    by_population = None
+    if rule.needs_population:
+        if population_budgets is not None:
+            by_population = _as_path(population_budgets, n, "population_budgets")
+        else:
+            by_population = population_budget(population, premium, n, rule.withheld_share)
     if rule.basis == "population":
-        people = _as_path(population, n, "population")
-        price = _as_path(premium, n, "premium")
-        if (people * price == 0).any():
-            raise ParameterError("the population basis needs population > 0 and premium > 0 in every year")
-        budgets = people * price * (1.0 - rule.withheld_share)
+        budgets = by_population
     else:
-        budgets = np.empty(n)
-        budgets[0] = spend[0] if first_budget is None else float(first_budget)
-        if budgets[0] < 0:
+        weight = rule.population_weight
+        history = np.empty(n)
+        history[0] = spend[0] if first_budget is None else float(first_budget)
+        if history[0] < 0:
             raise ParameterError("parameter 'first_budget' must be >= 0")
-        budgets[1:] = spend[:-1] * (1.0 + rule.budget_growth)
+        history[1:] = spend[:-1] * (1.0 + rule.budget_growth)
+        budgets = history if by_population is None else weight * by_population + (1 - weight) * history
     balance = np.maximum(budgets - spend, 0.0)
     overspending = np.maximum(spend - budgets, 0.0)
     coalition_bears = overspending * rule.overspending_borne_by_coalition
@@ -217,48 +267,14 @@ def simulate_budget(
     return BudgetSimulation(rule, accounts)
 
 
-def spending_path(first_year_spending: float, years: int, growth: float, savings: Sequence[float] | float = 0.0
-                  ) -> np.ndarray:
-    """Spending that grows at ``growth`` a year, reduced by a coalition's savings effort.
-
-    ``savings`` (per year or constant) is the share of spending avoided that year, for example by
-    fewer unnecessary admissions: spending_t = first * (1 + growth)^t * (1 - savings_t).
+def compare_rules(spending: Sequence[float], rules: Sequence[BudgetRule], **kwargs) -> pd.DataFrame:
+    """:func:`simulate_budget` for several rules on the same spending path, stacked.
 
     Examples
     --------
-    >>> spending_path(100.0, 3, 0.1, savings=0.05).round(2).tolist()
-    [95.0, 104.5, 114.95]
+    >>> table = compare_rules([100.0, 110.0], [impm_rule(withheld_share=0.0), last_year_rule()],
+    ...                       population=1.0, premium=105.0)
+    >>> table.groupby("rule", sort=False)["budget"].sum().round(1).tolist()
+    [210.0, 208.0]
     """
-    if years < 1 or not first_year_spending >= 0 or not growth > -1:
-        raise ParameterError("spending_path needs years >= 1, first_year_spending >= 0 and growth > -1")
-    effort = _as_path(savings, years, "savings")
-    if (effort > 1).any():
-        raise ParameterError("parameter 'savings' is a share and must lie between 0 and 1")
-    return first_year_spending * (1 + growth) ** np.arange(years) * (1 - effort)
-
-
-def compare_rules(spending: Sequence[float], rules: Sequence[BudgetRule], **kwargs) -> pd.DataFrame:
-    """:func:`simulate_budget` for several rules on the same spending path, stacked."""
     return pd.concat([simulate_budget(spending, rule, **kwargs).table() for rule in rules], ignore_index=True)
-
-
-def ratchet(rule: BudgetRule, *, first_year_spending: float, years: int, growth: float, saving_year: int,
-            saving: float, **kwargs) -> pd.DataFrame:
-    """Budgets and balances with and without a one-year saving of ``saving`` in ``saving_year``.
-
-    Under ``last_year_spending`` the saving lowers every later budget (the ratchet); under the
-    population basis later budgets are unchanged. Returns one row per year with both scenarios
-    and the difference in budget and in staff pay.
-    """
-    if not 1 <= saving_year <= years:
-        raise ParameterError(f"parameter 'saving_year' must lie between 1 and {years}")
-    effort = np.zeros(years)
-    effort[saving_year - 1] = saving
-    base = simulate_budget(spending_path(first_year_spending, years, growth), rule, **kwargs).accounts
-    saved = simulate_budget(spending_path(first_year_spending, years, growth, effort), rule, **kwargs).accounts
-    return pd.DataFrame({
-        "year": base["year"], "budget_without_saving": base["budget"], "budget_with_saving": saved["budget"],
-        "budget_change": saved["budget"] - base["budget"],
-        "balance_change": saved["balance"] - base["balance"],
-        "staff_pay_change": saved["staff_pay"] - base["staff_pay"], "rule": rule.name,
-    })

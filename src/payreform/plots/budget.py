@@ -45,14 +45,44 @@ def budget_figure(comparison: pd.DataFrame, unit: str = "") -> Figure:
     return fig
 
 
-def ratchet_figure(ratchets: pd.DataFrame, saving_year: int, ax: Axes | None = None) -> Figure:
-    """Change in each year's budget after a one-year saving, one line per rule (the ratchet)."""
+def ratchet_figure(ratchets: pd.DataFrame, saving_year: int, ax: Axes | None = None, unit: str = "") -> Figure:
+    """Change in each year's budget after a one-year saving, one line per rule (the ratchet).
+
+    ``ratchets`` is :func:`payreform.budget.ratchet` output (columns ``rule``, ``year``,
+    ``budget_change``).
+    """
     fig, ax = _axes(ax, (7.0, 3.4))
     for rule, part in ratchets.groupby("rule", sort=False):
         ax.plot(part["year"], part["budget_change"], "-o", ms=4, label=rule)
     ax.axvline(saving_year, color=COLORS["intervention"], ls=":", label="the year the coalition saved")
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("change in budget")
+    ax.set_ylabel(f"change in budget ({unit})" if unit else "change in budget")
+    ax.set_xticks(sorted(set(ratchets["year"])))
     ax.set_title("A saving this year changes next year's budget?")
     ax.legend(fontsize=8)
+    return fig
+
+
+def saving_account_figure(account: pd.DataFrame, unit: str = "", ax: Axes | None = None) -> Figure:
+    """The whole account of a saving per rule: retained balance, over-spending borne, net gain.
+
+    ``account`` is :func:`payreform.budget.saving_account` output. Bars above zero are gains of
+    the coalition; the over-spending it bears is drawn with its sign reversed (more borne is a
+    loss), so that the net bar is the sum of the other two.
+    """
+    fig, ax = _axes(ax, (7.0, 3.4))
+    parts = [("retained_balance_change", "change in retained balance", 1.0),
+             ("coalition_bears_change", "change in over-spending borne (as a loss)", -1.0),
+             ("net_change", "net gain", 1.0)]
+    width = 0.8 / len(parts)
+    x = np.arange(len(account))
+    for i, (column, label, sign) in enumerate(parts):
+        ax.bar(x + (i - 1) * width, sign * account[column], width, label=label,
+               color=["#2ca02c", "#d62728", "#1f4e79"][i], alpha=0.85)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x)
+    ax.set_xticklabels(account["rule"])
+    ax.set_ylabel(unit)
+    ax.set_title("What the saving is worth to the coalition")
+    ax.legend(fontsize=7.5)
     return fig

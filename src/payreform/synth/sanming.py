@@ -393,3 +393,54 @@ def totals_consistency() -> pd.DataFrame:
             rows.append({"group": group, "outcome": outcome, "term": term, "table4": estimate, "table4_se": se,
                          "from_totals": line[term], "gap_in_se": (line[term] - estimate) / se})
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- the budget chapter's county
+
+BUDGET_FIRST_YEAR = 2018
+"""First year of the illustrative county (the first full year under IMPM, Zhong et al. 2023)."""
+BUDGET_YEARS = 6
+BUDGET_POPULATION = 362_000
+"""Youxi's resident population in 2018 (Zhong et al. 2023, Table 2: 36.2 x 10,000)."""
+BUDGET_FIRST_YEAR_SPENDING = 300.0
+"""Insured spending of the coalition in the first year, million RMB (assumed)."""
+BUDGET_SPENDING_GROWTH = 0.08
+"""Yearly growth of spending without any saving effort (assumed)."""
+BUDGET_PREMIUM = 900.0
+"""Per-capita premium in the first year, RMB (assumed)."""
+BUDGET_PREMIUM_GROWTH = 0.07
+"""Yearly growth of the per-capita premium (assumed)."""
+BUDGET_SPENDING_UNIT = 1e6
+"""The county's spending column is in million RMB."""
+
+
+def budget_county(first_year: int = BUDGET_FIRST_YEAR, years: int = BUDGET_YEARS,
+                  first_year_spending: float = BUDGET_FIRST_YEAR_SPENDING,
+                  spending_growth: float = BUDGET_SPENDING_GROWTH, population: float = BUDGET_POPULATION,
+                  premium_per_person: float = BUDGET_PREMIUM, premium_growth: float = BUDGET_PREMIUM_GROWTH
+                  ) -> pd.DataFrame:
+    """The illustrative county of the budget chapter: one row per year.
+
+    Columns ``year``, ``spending`` (million RMB, growing at ``spending_growth``), ``population``
+    (constant) and ``premium`` (RMB per person, growing at ``premium_growth``). The county is
+    Youxi-sized; the amounts are assumptions, not published figures.
+
+    Examples
+    --------
+    >>> budget_county(years=2)["spending"].round(1).tolist()
+    [300.0, 324.0]
+    """
+    if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or years < 2:
+        raise ParameterError(f"parameter 'years' is {years!r}; the county needs at least 2 years")
+    for name, value in (("first_year_spending", first_year_spending), ("population", population),
+                        ("premium_per_person", premium_per_person)):
+        if not value > 0:
+            raise ParameterError(f"parameter '{name}' is {value!r}; use a number > 0")
+    for name, value in (("spending_growth", spending_growth), ("premium_growth", premium_growth)):
+        if not value > -1:
+            raise ParameterError(f"parameter '{name}' is {value!r}; a growth rate must exceed -1")
+    step = np.arange(years)
+    return pd.DataFrame({"year": int(first_year) + step,
+                         "spending": first_year_spending * (1 + spending_growth) ** step,
+                         "population": float(population),
+                         "premium": premium_per_person * (1 + premium_growth) ** step})
