@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -105,6 +106,8 @@ class CCMCPrepared(PreparedInput):
     mbar: tuple[float, ...] = ()
     honest_notes: dict = field(default_factory=dict)
     """Outcome -> why HonestDiD cannot run on it (absent when it can)."""
+    dropped_outcomes: dict = field(default_factory=dict)
+    """Numeric columns left out of the default outcomes, and why."""
 
     @property
     def keys(self) -> dict[str, Any]:
@@ -264,19 +267,35 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> CC
         honest_term = derived["honest_term"] = design.first_post_term
     mbar = _parse_bounds(values["mbar"])
 
-    settings = resolve(PARAMETERS, values, derived)
     keys = {"unit": unit, "time": time, "treated": treated, "first_treated": first_treated,
             "controls": list(controls), "cluster": values["cluster_column"]}
     fits = {o: did.event_study(frame, outcome=o, **keys, year_base=year_base,
                                did_base=None if design.staggered else did_base)
             for o in panel.outcomes}
+    dropped = {}
+    for outcome, fit in list(fits.items()):
+        if fit.r_squared_within > 1 - 1e-9:  # e.g. years of experience: the year effects are the outcome
+            if "outcomes" not in derived:
+                raise ParameterError(
+                    f"outcome '{outcome}' is fitted exactly by the year and unit effects (it changes by the "
+                    "same amount in every unit), so there is nothing to estimate; drop it from outcomes"
+                )
+            dropped[outcome] = "fitted exactly by the year and unit effects"
+            del fits[outcome]
+    if dropped:
+        if not fits:
+            raise ParameterError("every numeric column is fitted exactly by the year and unit effects; name the "
+                                 "outcomes with outcomes=col1,col2")
+        derived["outcomes"] = list(fits)
+        panel = dataclasses.replace(panel, outcomes=tuple(fits))
+    settings = resolve(PARAMETERS, values, derived)
     notes = {}
     for outcome, fit in fits.items():
         note = _honest_note(fit, honest_term)
         if note is not None:
             notes[outcome] = note
     return CCMCPrepared(chapter=NAME, settings=settings, data=info, frame=frame, panel=panel, design=design,
-                        fits=fits, mbar=mbar, honest_notes=notes)
+                        fits=fits, mbar=mbar, honest_notes=notes, dropped_outcomes=dropped)
 
 
 # ============================================================================ the analysis
@@ -291,7 +310,10 @@ def _sensitivity(prepared: CCMCPrepared, outcome: str) -> did.SensitivityAnalysi
     if before is not None and before in fit.years and before > fit.years[0] and target != "average":
         previous_fit = did.event_study(prepared.frame, outcome=outcome, **prepared.keys, year_base=fit.year_base,
                                        did_base=before)
-    return did.sensitivity_analysis(fit, post_term=target, mbar=prepared.mbar, previous_fit=previous_fit)
+    try:
+        return did.sensitivity_analysis(fit, post_term=target, mbar=prepared.mbar, previous_fit=previous_fit)
+    except ParameterError as error:  # e.g. estimates without sampling variance: reported, not fatal
+        return did.SensitivityAnalysis(outcome, target, note=str(error))
 
 
 @dataclass(frozen=True, eq=False)
@@ -620,6 +642,8 @@ class CCMCResult(ChapterResult):
         if min(first.n_treated_units, first.n_control_units) < 10:
             out.append(f"Few units in one group ({first.n_treated_units} treated, {first.n_control_units} comparison):"
                        " results depend heavily on each of them.")
+        for outcome, why in self.prepared.dropped_outcomes.items():
+            out.append(f"Column '{outcome}' was not analysed as an outcome: {why}.")
         dropped = {o: f.n_dropped_missing for o, f in self.fits.items() if f.n_dropped_missing}
         if dropped:
             out.append("Rows with a missing value were left out of the fits: "

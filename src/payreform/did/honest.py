@@ -581,6 +581,10 @@ def honest_did_from_estimates(
     if not 0 < alpha < 0.5:
         raise ParameterError(f"parameter 'alpha' is {alpha!r}; use a number between 0 and 0.5, e.g. 0.05")
     betahat, sigma, l_vec = _check_honest_inputs(betahat, sigma, n_pre, n_post, l_vec)
+    eigen = np.linalg.eigvalsh(sigma)
+    if float(l_vec @ sigma[n_pre:, n_pre:] @ l_vec) <= 0 or eigen[0] <= 1e-10 * eigen[-1]:
+        raise ParameterError("the event-study estimates have a singular covariance (as for an outcome that is an "
+                             "exact function of the year and the unit); the sensitivity analysis needs noise")
     bounds = _check_bounds("mbar" if restriction == "relative_magnitude" else "m", bounds)
     lows, highs = _honest_intervals(betahat, sigma, n_pre, n_post, l_vec, restriction, bounds, alpha)
     estimate = float(l_vec @ betahat[n_pre:])

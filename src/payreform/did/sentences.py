@@ -19,8 +19,22 @@ from payreform.did.checks import BalanceTable, PretrendTest
 from payreform.did.event_study import term_label
 from payreform.inference import LinearCombination
 
-__all__ = ["balance_sentence", "breakdown_sentence", "claims_sentence", "effect_sentence", "pretrend_overview",
+__all__ = ["balance_sentence", "breakdown_sentence", "claims_sentence", "digits_for", "effect_sentence",
+           "pretrend_overview",
            "pretrend_sentence", "reference_sentence", "staggered_sentence"]
+
+
+def digits_for(scale: float) -> int:
+    """Decimals that show about three significant digits of a standard error (at least two).
+
+    Examples
+    --------
+    >>> digits_for(45.0), digits_for(0.031), digits_for(0.0004)
+    (2, 3, 5)
+    """
+    if not math.isfinite(scale) or scale <= 0:
+        return 2
+    return int(min(8, max(2, 1 - math.floor(math.log10(abs(scale))))))
 
 
 def effect_sentence(label: str, estimate: LinearCombination, alpha: float = narrative.ALPHA) -> str:
@@ -37,7 +51,9 @@ def effect_sentence(label: str, estimate: LinearCombination, alpha: float = narr
     'treated × 2021 = −0.30 (95% CI −1.09 to 0.49), not significantly different from zero (p = 0.45)'
     """
     low, high = estimate.interval(alpha)
-    value = f"{label} = {narrative.fmt(estimate.estimate)} ({narrative.fmt_interval(low, high)})"
+    digits = digits_for(estimate.std_error)
+    value = (f"{label} = {narrative.fmt(estimate.estimate, digits)} "
+             f"({narrative.fmt_interval(low, high, digits)})")
     if narrative.significant(estimate.p_value, alpha):
         side = narrative.direction(estimate.estimate, "above", "below", "at")
         return f"{value}, significantly {side} zero ({narrative.fmt_p(estimate.p_value)})"
@@ -133,7 +149,8 @@ def reference_sentence(label: str, did_base: int, main: float, previous: float,
     value = ""
     if estimate is not None:
         low, high = estimate.interval(narrative.ALPHA)
-        value = f" ({narrative.fmt(estimate.estimate)}, {narrative.fmt_interval(low, high)})"
+        digits = digits_for(estimate.std_error)
+        value = f" ({narrative.fmt(estimate.estimate, digits)}, {narrative.fmt_interval(low, high, digits)})"
     if previous == 0 and main == 0:
         return f"{head}, {label}{value} is again not significant: neither reference year supports an effect."
     if previous == 0:
