@@ -50,6 +50,7 @@ from payreform.chapters.itsa_common import (
 from payreform.chapters.result import ChapterResult
 from payreform.contracts import TimeSeriesData, require_column, validate_time_series
 from payreform.errors import ParameterError
+from payreform.itsa.robustness import PLACEBO_MIN_SIDE, placebo_analysis, placebo_dates
 from payreform.periods import FREQUENCY_NAMES, parse_periods
 from payreform.synth import youxi
 
@@ -87,6 +88,8 @@ PARAMETERS = (
     itsa_parameter("exclude"),
     itsa_parameter("lag"),
     itsa_parameter("phase_in"),
+    Parameter("placebos", "list", None, "earlier dates for placebo interventions inside the pre-period",
+              optional=True, derived="up to three dates spread over the pre-period, 6 periods from either end"),
     *RUNTIME_PARAMETERS,
 )
 
@@ -164,8 +167,29 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Yo
         end = schedule.indices[1] - 1 if len(schedule.indices) > 1 else n
         derived["horizon"] = end - schedule.indices[0]
     check_model_settings(ts, values | derived, schedule=schedule)
+    first = schedule.starts[0]
+    if values["placebos"] is None:
+        derived["placebos"] = [str(p) for p in placebo_dates(ts.frame.index, first)]
+    else:
+        check_placebos(ts.frame.index, first, values["placebos"])
     return YouxiPrepared(chapter=NAME, settings=resolve(PARAMETERS, values, derived), data=info, series=ts,
                          schedule=schedule)
+
+
+def check_placebos(index: pd.PeriodIndex, start: pd.Period, placebos: list[str]) -> None:
+    """Each placebo date must leave 6 pre-intervention periods on either side (one-line error)."""
+    from payreform.periods import frequency_of, parse_period
+
+    side = PLACEBO_MIN_SIDE
+    for item in placebos:
+        date = parse_period(item, frequency_of(index), "placebos")
+        before = int(((index < date)).sum())
+        between = int(((index >= date) & (index < start)).sum())
+        if before < side or between < side:
+            raise ParameterError(
+                f"parameter 'placebos' has {date}, which leaves {before} periods before it and {between} up to the "
+                f"intervention {start}; a placebo date needs {side} on each side inside the pre-period"
+            )
 
 
 def analysis_settings(prepared: YouxiPrepared) -> dict[str, Any]:
@@ -224,6 +248,8 @@ class BookComparison:
     implied_denominators: pd.DataFrame
     visits_2016: float
     chi2_with_visits: float
+    pandemic: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pandemic_fits: tuple = ()
 
 
 def _book_comparison(prepared: YouxiPrepared, estimates: pd.DataFrame, coding: str, hac_lags: int) -> BookComparison:
@@ -248,7 +274,48 @@ def _book_comparison(prepared: YouxiPrepared, estimates: pd.DataFrame, coding: s
     share = table4["primary_care_share_pct"].to_numpy() / 100
     totals = table4["healthcare_outpatient_visits_10k"].to_numpy() * 10_000
     chi2 = trend.cochran_armitage(share * totals, totals).statistic
-    return BookComparison(comparison, planted, bias, implied, visits, float(chi2))
+    pandemic, fits = pandemic_case(prepared.settings["seed"], coding)
+    return BookComparison(comparison, planted, bias, implied, visits, float(chi2), pandemic, fits)
+
+
+def pandemic_case(seed: int, coding: str) -> tuple[pd.DataFrame, tuple]:
+    """The teaching case of a second interruption: the synthetic series extended to December 2023 with
+    the COVID-19 shock of February 2020, fitted once ignoring the shock (one interruption) and once
+    modelling it (two), with the planted truth beside both.
+
+    Returns one row per outcome and reform term: the truth; the estimates on the series generated
+    without noise (their gap from the truth is bias, not chance) under both models; the estimates
+    with 95% intervals on the noisy series of ``seed``. Also returns the two noisy fits of the
+    visits series (for the figure). Both models take the season as month indicators (a moving
+    average would run through the shock).
+    """
+    truth = youxi.pandemic_truth(coding).set_index(["outcome", "term"])["value"]
+    fits: dict[str, dict[str, itsa.SeriesAnalysis]] = {}
+    for name, noise in (("noise-free", 0.0), ("noisy", 1.0)):
+        ts = validate_time_series(youxi.generate(seed=seed, pandemic=True, noise_scale=noise),
+                                  outcomes=list(youxi.OUTCOMES), intervention=youxi.INTERVENTION)
+        for outcome in youxi.OUTCOMES:
+            for model, interventions in (("ignored", youxi.INTERVENTION),
+                                         ("modelled", [youxi.INTERVENTION, youxi.PANDEMIC])):
+                fits.setdefault(name, {})[f"{outcome}/{model}"] = itsa.analyse_series(
+                    ts.frame, outcome, intervention=interventions, coding=coding, seasonal="season_dummies")
+    rows = []
+    for outcome in youxi.OUTCOMES:
+        for reform, modelled_term in (("beta2", "beta2_1"), ("beta3", "beta3_1")):
+            row = {"outcome": outcome, "term": reform, "truth": truth[outcome, modelled_term]}
+            for name in ("noise-free", "noisy"):
+                ignored = fits[name][f"{outcome}/ignored"].model.term(reform)
+                modelled = fits[name][f"{outcome}/modelled"].model.term(modelled_term)
+                row[f"ignored ({name})"] = ignored.estimate
+                row[f"modelled ({name})"] = modelled.estimate
+                if name == "noisy":
+                    row["ignored covers truth"] = bool(ignored.interval()[0] <= row["truth"] <= ignored.interval()[1])
+                    row["modelled covers truth"] = bool(modelled.interval()[0] <= row["truth"]
+                                                        <= modelled.interval()[1])
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    visits = youxi.OUTCOMES[0]
+    return table, (fits["noisy"][f"{visits}/ignored"], fits["noisy"][f"{visits}/modelled"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,6 +329,7 @@ class YouxiResult(ChapterResult):
     lag_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     codings: pd.DataFrame = field(default_factory=pd.DataFrame)
     seasonal_methods: pd.DataFrame = field(default_factory=pd.DataFrame)
+    placebos: pd.DataFrame = field(default_factory=pd.DataFrame)
     book: BookComparison | None = None
 
     chapter = NAME
@@ -330,7 +398,7 @@ class YouxiResult(ChapterResult):
         """Estimates, effects, diagnostics and the robustness tables."""
         tables = {"estimates": self.estimates(), "effects": self.effects, "diagnostics": self.diagnostics_table(),
                   "settings": self.settings_table(), "data_summary": self.data_summary()}
-        for name in ("lag_table", "codings", "seasonal_methods", "agreement"):
+        for name in ("lag_table", "codings", "seasonal_methods", "agreement", "placebos"):
             if not getattr(self, name).empty:
                 tables[name] = getattr(self, name)
         return tables
@@ -482,6 +550,12 @@ class YouxiResult(ChapterResult):
                 values[f"youxi_implied_n_{row.indicator}"] = int(round(float(row.implied_n_per_group)))
             values["youxi_visits_first_year"] = int(self.book.visits_2016)
             values["youxi_chi2_with_visits"] = float(self.book.chi2_with_visits)
+            for row in self.book.pandemic.to_dict(orient="records"):
+                stem = f"youxi_pandemic_{row['outcome']}_{row['term']}"
+                values[f"{stem}_truth"] = float(row["truth"])
+                values[f"{stem}_ignored"] = float(row["ignored (noise-free)"])
+                values[f"{stem}_modelled"] = float(row["modelled (noise-free)"])
+                values[f"{stem}_ignored_ratio"] = float(row["ignored (noise-free)"] / row["truth"])
         return values
 
     # ------------------------------------------------------------------ figures
@@ -496,7 +570,7 @@ class YouxiResult(ChapterResult):
         names += [f"residuals_{i + 1}" for i in range(len(self.ols))]
         names.append("itsa_counterfactual")
         if self.book is not None:
-            names.append("annual_indicators")
+            names += ["annual_indicators", "pandemic"]
         return tuple(names)
 
     def seasonal_indices(self) -> pd.DataFrame:
@@ -524,6 +598,14 @@ class YouxiResult(ChapterResult):
             return plots.residual_figure(analysis.model)
         if name == "itsa_counterfactual":
             return plots.itsa_grid(list(self.analyses), self.labels)
+        if name == "pandemic" and self.book is not None:
+            ignored, modelled = self.book.pandemic_fits
+            fig, axes = plots.common._grid(2, height=3.5)
+            plots.itsa_figure(ignored, ax=axes[0], title="the shock ignored (one interruption)", ylabel="")
+            plots.itsa_figure(modelled, ax=axes[1], title="the shock modelled (two interruptions)", ylabel="")
+            fig.autofmt_xdate()
+            fig.tight_layout()
+            return fig
         if name == "annual_indicators" and self.book is not None:
             return plots.annual_indicator_figure(published.load("youxi_table4_services"),
                                                  published.load("youxi_table5_health_management"))
@@ -566,12 +648,19 @@ def run(prepared: YouxiPrepared) -> YouxiResult:
         seasonal_methods = pd.concat([itsa.seasonal_method_comparison(ts.frame, o, intervention=ts.intervention,
                                                                       coding=s["coding"], hac_lags=s["hac_lags"])
                                       for o in ts.outcomes], ignore_index=True)
+    placebos = pd.DataFrame()
+    pre_excluded = prepared.schedule.exclude[: prepared.schedule.indices[0] - 1].any()
+    if s["placebos"] and ols and not pre_excluded:
+        placebos = pd.concat([placebo_analysis(a.analysed, intervention=schedule.starts[0], placebos=s["placebos"],
+                                               coding=s["coding"], hac_lags=s["hac_lags"],
+                                               seasonal_dummies=s["seasonal"] == "season_dummies")
+                              for a in ols], ignore_index=True)
     book = None
     if prepared.book_data:
         book = _book_comparison(prepared, itsa.results_table(list(analyses)), s["coding"], int(s["hac_lags"]))
     return YouxiResult(prepared=prepared, analyses=analyses, count_models=count_models, effects=effects,
                        agreement=agreement, lag_table=lag_table, codings=codings,
-                       seasonal_methods=seasonal_methods, book=book)
+                       seasonal_methods=seasonal_methods, placebos=placebos, book=book)
 
 
 
@@ -628,6 +717,25 @@ def lag_rule_text(result: YouxiResult) -> str:
     if result.settings.source("hac_lags") == "from the data":
         return f"The default lag rule, $\\lfloor 4 (n/100)^{{2/9}} \\rfloor$, gives {lag} for {n} periods; this run uses it."
     return f"This run uses lag {lag}, set by hand (the default rule would give {itsa.newey_west_lags(n)} for {n} periods)."
+
+
+def placebo_text(result: YouxiResult) -> str:
+    """How many placebo level and slope changes came out significant, against the 5% expected by chance."""
+    table = result.placebos
+    if table.empty:
+        return ("No placebo test: the pre-period is too short for dates with 6 periods on each side, or part of it "
+                "is left out of the fit.")
+    p_values = pd.concat([table["beta2_p"], table["beta3_p"]]) if "beta2_p" in table else table["beta3_p"]
+    p_values = p_values.dropna()
+    hits = int((p_values < narrative.ALPHA).sum())
+    expected = narrative.ALPHA * len(p_values)
+    verdict = ("about what chance alone produces" if hits <= max(1, round(2 * expected)) else
+               "more than chance alone would produce: either the pre-period already has breaks, or the standard "
+               "errors are too small for a short, autocorrelated series; either way, read the intervention's "
+               "p-values with caution")
+    dates = narrative.join(sorted(set(table["placebo"])))
+    return (f"Placebo interventions at {dates}, fitted to the pre-intervention periods only: {hits} of the "
+            f"{len(p_values)} placebo level and slope changes are significant at the 5% level; {verdict}.")
 
 
 def count_model_text(result: YouxiResult) -> str:

@@ -104,11 +104,28 @@ NOISE_SD = {
 # Calendar-month pattern (Jan..Dec) for volumes, mean 1 (assumed): a winter respiratory peak,
 # a summer rise, quieter autumn. Costs get a third of the amplitude.
 MONTH_PATTERN = np.array([1.03, 0.97, 1.02, 1.00, 0.99, 1.00, 1.03, 1.03, 0.98, 0.97, 0.99, 0.99])
-SPRING_FESTIVAL = {2016: "2016-02", 2017: "2017-01", 2018: "2018-02", 2019: "2019-02"}
+SPRING_FESTIVAL = {2016: "2016-02", 2017: "2017-01", 2018: "2018-02", 2019: "2019-02", 2020: "2020-01",
+                   2021: "2021-02", 2022: "2022-02", 2023: "2023-01"}
 SPRING_FESTIVAL_DIP = 0.88
 COST_AMPLITUDE = 1 / 3
 
 DEFAULT_SEED = 20171001
+
+# The teaching case of a second interruption (our assumptions, not the paper's: its series end in
+# November 2019). With pandemic=True the series run to December 2023 and the COVID-19 shock
+# starts in February 2020: volumes drop at once (visits by about 39%, admissions by about 31% of
+# their January 2020 level) and recover over the following years; the patients who still come
+# are sicker, so costs per visit and per admission jump up and drift back. The shock enters the
+# same linear model as the reform, as a second level change and slope change in the paper's
+# coding, so that a model with two interruptions can recover it exactly.
+PANDEMIC = "2020-02"
+PANDEMIC_END = "2023-12"
+PANDEMIC_SHOCK = {  # (level change, slope change per month)
+    "outpatient_emergency_visits": (-25_000.0, 700.0),
+    "hospitalizations": (-700.0, 20.0),
+    "cost_per_outpatient_visit": (12.0, -0.3),
+    "cost_per_hospitalization": (300.0, -8.0),
+}
 
 
 def _beta2_shift(coding: str) -> float:
@@ -183,8 +200,36 @@ def seasonal_factors(periods: pd.PeriodIndex, spring_festival: str = "february")
                         index=periods)
 
 
+def pandemic_truth(coding: str = CODING) -> pd.DataFrame:
+    """Planted coefficients of the two-interruption model (reform, then the pandemic shock).
+
+    Terms ``beta0``, ``beta1``, ``beta2_1``, ``beta3_1`` (the reform, as in :func:`truth`) and
+    ``beta2_2``, ``beta3_2`` (the shock), in the given coding.
+
+    Examples
+    --------
+    >>> pandemic_truth().query("outcome == 'hospitalizations' and term == 'beta2_2'")["value"].item()
+    -700.0
+    """
+    from payreform.itsa import coding_origin
+
+    periods = pd.period_range(START, PANDEMIC_END, freq="M")
+    t_shock = periods.get_loc(pd.Period(PANDEMIC, "M")) + 1
+    shift = float(coding_origin(coding, t_shock) - coding_origin(CODING, t_shock))
+    rows = []
+    for row in truth(coding).itertuples():
+        if row.term == "post_slope":
+            continue
+        term = {"beta2": "beta2_1", "beta3": "beta3_1"}.get(row.term, row.term)
+        rows.append({"outcome": row.outcome, "term": term, "value": row.value})
+    for outcome, (level, slope) in PANDEMIC_SHOCK.items():
+        rows += [{"outcome": outcome, "term": "beta2_2", "value": level + slope * shift},
+                 {"outcome": outcome, "term": "beta3_2", "value": slope}]
+    return pd.DataFrame(rows)
+
+
 def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0,
-             spring_festival: str = "february") -> pd.DataFrame:
+             spring_festival: str = "february", pandemic: bool = False) -> pd.DataFrame:
     """Generate the four monthly county-hospital series, February 2016 - November 2019.
 
     Parameters
@@ -195,6 +240,9 @@ def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0,
         Multiplies the noise standard deviation (1 = calibrated to Table 3; 0 = no noise).
     spring_festival
         ``"february"`` (default) or ``"moving"``; see :func:`seasonal_factors`.
+    pandemic
+        Extend the series to December 2023 with the COVID-19 shock of February 2020 (a teaching
+        case of a second interruption; see :data:`PANDEMIC_SHOCK` and :func:`pandemic_truth`).
 
     Returns
     -------
@@ -211,18 +259,27 @@ def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0,
         raise ParameterError(f"parameter 'seed' is {seed!r}; use a whole number >= 0")
     if not noise_scale >= 0:
         raise ParameterError(f"parameter 'noise_scale' is {noise_scale!r}; use a number >= 0")
-    periods = pd.period_range(START, END, freq="M")
+    periods = pd.period_range(START, PANDEMIC_END if pandemic else END, freq="M")
     n = len(periods)
     time = np.arange(1, n + 1, dtype=float)
     t0 = periods.get_loc(pd.Period(INTERVENTION, "M")) + 1
     post = (time >= t0).astype(float)
     since = (time - t0 + 1) * post
+    shock_post = np.zeros(n)
+    shock_since = np.zeros(n)
+    if pandemic:
+        t1 = periods.get_loc(pd.Period(PANDEMIC, "M")) + 1
+        shock_post = (time >= t1).astype(float)
+        shock_since = (time - t1 + 1) * shock_post
     rng = np.random.default_rng(seed)
     season = seasonal_factors(periods, spring_festival)
     data = {TIME_COLUMN: periods.astype(str)}
     for outcome in OUTCOMES:
         b = PUBLISHED[outcome]
         mean = BASELINE_LEVEL[outcome] + b["beta1"][0] * time + b["beta2"][0] * post + b["beta3"][0] * since
+        if pandemic:
+            level, slope = PANDEMIC_SHOCK[outcome]
+            mean = mean + level * shock_post + slope * shock_since
         noise = ar1_noise(rng, n, AR_COEFFICIENT, NOISE_SD[outcome] * noise_scale)
         values = (mean + noise) * season[outcome].to_numpy()
         data[outcome] = np.round(values) if outcome in COUNT_OUTCOMES else np.round(values, 2)
