@@ -96,7 +96,7 @@ def test_user_data_get_the_jump_coding_and_derived_settings_are_marked(tmp_path)
     assert prepared.settings["coding"] == "zero_at_intervention"
     assert prepared.settings.source("coding") == "from the data"
     assert prepared.settings.source("intervention") == "set"
-    assert set(prepared.settings.derived()) == {"outcomes", "coding", "seasonal", "hac_lags", "horizon"}
+    assert set(prepared.settings.derived()) == {"outcomes", "coding", "seasonal", "hac_lags", "horizon", "placebos"}
     assert not prepared.book_data
     book = youxi_itsa.prepare()
     assert book.settings["coding"] == "one_at_intervention" and book.settings["intervention"] == "2017-10"
