@@ -16,7 +16,7 @@ from helpers import sha
 from payreform import report
 from payreform.chapters import youxi_itsa
 from payreform.contracts import validate_time_series
-from payreform.errors import ParameterError
+from payreform.errors import ContractError, ParameterError
 from payreform.itsa import analyse_series
 from payreform.synth import youxi
 
@@ -167,3 +167,36 @@ def test_results_agree_with_r(tmp_path, fixtures, seasonal, r_series, outcome):
     ours = ours[(ours.model == "ols_newey_west") & ours.term.isin(ref.index)].set_index("term").loc[ref.index]
     for column in ("estimate", "std_error", "p_value", "ci_low", "ci_high"):
         assert np.allclose(ours[column], ref[column], rtol=1e-6, atol=1e-9), column
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"intervention": "2017-10,2021-02"}, r"intervention 2021-02 is outside the data \(2016-02 to 2019-11\)"),
+    ({"intervention": "2019-02,2017-10"}, r"lists 2019-02 before 2017-10"),
+    ({"intervention": "2017-10,2017-12"}, r"the segment from 2017-10 to 2017-11 keeps 2 fitted periods"),
+    ({"intervention": "2017-10", "exclude": ["2018-01..2018-03", "2018-03..2018-05"]}, r"overlapping windows"),
+    ({"intervention": "2017-10", "exclude": ["2018-05..2018-01"]}, r"ends before it starts"),
+    ({"intervention": "2017-10", "phase_in": 25}, r"the segment from 2017-10 on keeps 1 fitted periods"),
+    ({"intervention": "2017-10", "lag": -1}, r"parameter 'lag' is -1"),
+    ({"intervention": "2017-10", "exclude": ["2018-01..2018-03"], "seasonal": "ratio_to_moving_average"},
+     r"moving average would run through the periods left out"),
+    ({"intervention": "2017-10", "placebos": ["2016-04"]}, r"placebos' has 2016-04, which leaves 2 periods before"),
+])
+def test_interruption_settings_are_checked_before_anything_runs(tmp_path, settings, message):
+    data = tmp_path / "series.csv"
+    youxi.generate(seed=5).to_csv(data, index=False)
+    with pytest.raises((ParameterError, ContractError), match=message):
+        youxi_itsa.prepare(data, settings)
+
+
+def test_a_pandemic_series_with_the_shock_modelled_recovers_both_interruptions(tmp_path):
+    data = tmp_path / "series.csv"
+    youxi.generate(seed=5, pandemic=True, noise_scale=0).to_csv(data, index=False)
+    result = youxi_itsa.run(youxi_itsa.prepare(data, {"intervention": f"{youxi.INTERVENTION},{youxi.PANDEMIC}",
+                                                      "coding": youxi.CODING, "outcomes": ["hospitalizations"]}))
+    assert result.settings["seasonal"] == "season_dummies"  # auto, but no moving average across the shock
+    params = result.analyses[0].model.params
+    truth = youxi.pandemic_truth().query("outcome == 'hospitalizations'").set_index("term")["value"]
+    for term in ("beta2_1", "beta3_1", "beta2_2", "beta3_2"):
+        assert params[term] == pytest.approx(truth[term], rel=0.05, abs=2.0), term
+    terms = set(result.estimates()["term"])
+    assert {"relative_effect_1", "relative_effect_2", "post_slope_2"} <= terms

@@ -360,9 +360,12 @@ def _staggered(prepared: CCMCPrepared) -> StaggeredComparison | None:
         except (ContractError, ParameterError) as error:
             notes[outcome] = str(error)
     shown = ccmc.STAGGERED_OUTCOME if source != "data" else next(iter(sides), outcomes[0])
-    cohorts = tuple(int(c) for c in sorted(set(frame[keys["first_treated"]].dropna())) if c > 0)
+    if source == "data":
+        cohorts, n_units = did.adoption_years_in(prepared.panel), prepared.panel.n_units
+    else:
+        cohorts, n_units = tuple(sorted(ccmc.COHORT_SHARE)), int(frame[keys["unit"]].nunique())
     return StaggeredComparison(source=source, shown=shown, sides=sides, cs=cs_fits, twfe=twfe, cohorts=cohorts,
-                               n_units=int(frame[keys["unit"]].nunique()), notes=notes)
+                               n_units=n_units, notes=notes)
 
 
 @dataclass(frozen=True, eq=False)

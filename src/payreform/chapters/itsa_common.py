@@ -39,7 +39,8 @@ ITSA_PARAMETERS = {p.name: p for p in (
     Parameter("impact", "str", "level_and_slope", "impact model, chosen before looking", choices=IMPACTS),
     Parameter("seasonal", "str", "auto",
               "seasonality; auto = ratio_to_moving_average (the papers') for monthly/quarterly data with two "
-              "years or more, none otherwise; season_dummies = month/quarter indicators in the regression",
+              "years or more (season_dummies with several interruptions or excluded windows), none otherwise; "
+              "season_dummies = month/quarter indicators in the regression",
               choices=SEASONAL_CHOICES),
     Parameter("log", "bool", False, "model ln(y + 1) instead of y (OLS only); effects are reported on the "
               "original scale"),

@@ -50,6 +50,7 @@ from payreform.chapters.itsa_common import (
 from payreform.chapters.result import ChapterResult
 from payreform.contracts import TimeSeriesData, require_column, validate_time_series
 from payreform.errors import ParameterError
+from payreform.itsa.design import full_design, is_full_rank
 from payreform.itsa.robustness import PLACEBO_MIN_SIDE, placebo_analysis, placebo_dates
 from payreform.periods import FREQUENCY_NAMES, parse_periods
 from payreform.synth import youxi
@@ -156,8 +157,14 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Yo
     n = len(ts.frame)
     if values["seasonal"] == "auto":  # a count model takes the season as Fourier terms instead
         seasonal = "none" if values["model"] == "quasipoisson" else resolve_seasonal("auto", ts.frequency, n)
-        if seasonal == "ratio_to_moving_average" and schedule.n_excluded:  # the moving average cannot skip periods
-            seasonal = "season_dummies"
+        if seasonal == "ratio_to_moving_average" and (schedule.n_excluded or len(schedule.starts) > 1):
+            # the moving average cannot skip periods and would smooth every break: season in the model
+            dummies = full_design(ts.frame.index, schedule.indices, values["coding"] or USER_CODING,
+                                  values["impact"], seasonal_dummies=True)
+            if is_full_rank(dummies[~schedule.exclude]):
+                seasonal = "season_dummies"
+            elif schedule.n_excluded:
+                seasonal = "none"
         derived["seasonal"] = seasonal
     if values["hac_lags"] == "auto":
         derived["hac_lags"] = hac_lags_for("auto", n)
@@ -650,10 +657,14 @@ def run(prepared: YouxiPrepared) -> YouxiResult:
                                       for o in ts.outcomes], ignore_index=True)
     placebos = pd.DataFrame()
     pre_excluded = prepared.schedule.exclude[: prepared.schedule.indices[0] - 1].any()
-    if s["placebos"] and ols and not pre_excluded:
-        placebos = pd.concat([placebo_analysis(a.analysed, intervention=schedule.starts[0], placebos=s["placebos"],
-                                               coding=s["coding"], hac_lags=s["hac_lags"],
-                                               seasonal_dummies=s["seasonal"] == "season_dummies")
+    dummies = s["seasonal"] == "season_dummies"
+    pre = ts.frame.index[: schedule.indices[0] - 1]
+    identified = [d for d in (s["placebos"] or [])
+                  if is_full_rank(full_design(pre, int((pre < pd.Period(d, pre.freqstr)).sum()) + 1, s["coding"],
+                                              s["impact"], seasonal_dummies=dummies))]
+    if identified and ols and not pre_excluded:
+        placebos = pd.concat([placebo_analysis(a.analysed, intervention=schedule.starts[0], placebos=identified,
+                                               coding=s["coding"], hac_lags=s["hac_lags"], seasonal_dummies=dummies)
                               for a in ols], ignore_index=True)
     book = None
     if prepared.book_data:
@@ -723,8 +734,9 @@ def placebo_text(result: YouxiResult) -> str:
     """How many placebo level and slope changes came out significant, against the 5% expected by chance."""
     table = result.placebos
     if table.empty:
-        return ("No placebo test: the pre-period is too short for dates with 6 periods on each side, or part of it "
-                "is left out of the fit.")
+        return ("No placebo test: the pre-period is too short for dates with 6 periods on each side (with the "
+                "season in the model, for dates whose terms can be told apart from the season), or part of it is "
+                "left out of the fit.")
     p_values = pd.concat([table["beta2_p"], table["beta3_p"]]) if "beta2_p" in table else table["beta3_p"]
     p_values = p_values.dropna()
     hits = int((p_values < narrative.ALPHA).sum())
