@@ -42,7 +42,13 @@ def get(name: str):
 
 __all__ = ["CHAPTERS", "Chapter", "Parameter", "PreparedInput", "Settings", "get", "register"]
 
-from payreform.chapters import youxi_itsa  # noqa: E402 - the runners register below
+from payreform.chapters import (  # noqa: E402 - the runners register below
+    ccmc_did,
+    gz_capitation,
+    sanming_budget,
+    sanming_itsa,
+    youxi_itsa,
+)
 
-for _module in (youxi_itsa,):
+for _module in (youxi_itsa, sanming_itsa, sanming_budget, ccmc_did, gz_capitation):
     CHAPTERS[_module.CHAPTER.name] = _module.CHAPTER
