@@ -84,13 +84,17 @@ def test_plain_markdown_for_reports():
                                     "Lopez Bernal et al. 2017) and 医共体")
 
 
-def test_load_data_synthetic_and_file(tmp_path):
-    frame, info = chapters.load_data(None, "youxi", seed=2)
+def test_load_frame_synthetic_and_file(tmp_path):
+    from payreform.chapters.base import load_frame
+    from payreform.synth import youxi
+
+    frame, info = load_frame(None, None, lambda: youxi.generate(seed=2), {"seed": 2})
     assert info["source"] == "synthetic" and info["sha256"] == report.frame_sha256(frame)
     path = tmp_path / "d.csv"
     frame.to_csv(path, index=False)
-    again, info = chapters.load_data(path, "youxi", seed=0)
+    again, info = load_frame(path, None, lambda: None, {})
     assert info["rows"] == 46 and info["encoding"] == "utf-8" and again.shape == frame.shape
+    assert info["file"] == "d.csv"
 
 
 @pytest.mark.parametrize("chapter", sorted(chapters.CHAPTERS))

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from payreform.chapters.base import Chapter
 from payreform.errors import ContractError, ParameterError
-from payreform.io import file_sha256, read_table
+from payreform.io import file_sha256
 from payreform.io.tables import check_data_path
 
 REPORT_DROPPED_TAGS = {"book-only", "book-voice", "remove-cell"}
@@ -54,22 +53,6 @@ def _check_output_folder(data: Path, out: Path) -> None:
         )
     if out.exists() and not out.is_dir():
         raise ParameterError(f"--out {out} is a file; give a folder")
-
-
-def check_inputs(chapter: Any, data: str | Path, settings: Mapping[str, Any], out: str | Path) -> dict:
-    """Read and check the data and parameters without executing anything (legacy chapters)."""
-    data = Path(data)
-    parameters = chapter.defaults() | dict(settings)
-    if chapter.check_reads_path:
-        if not data.exists():
-            raise ParameterError(f"data file '{data}' does not exist; check the path given to --data")
-        _check_output_folder(data, Path(out))
-        chapter.check(str(data), parameters)
-        return parameters
-    table = read_table(data)
-    _check_output_folder(data, Path(out))
-    chapter.check(table.frame, parameters)
-    return parameters
 
 
 _MYST_ROLES = [
@@ -259,8 +242,6 @@ def run_chapter(
     NotebookFailed
         If the notebook raises while executing.
     """
-    if not isinstance(chapter, Chapter):
-        return _run_legacy(chapter, data, settings, out, with_code=with_code, progress=progress, log=log)
     data = check_data_path(data)
     out = Path(out)
     _check_output_folder(data, out)
@@ -301,50 +282,3 @@ def run_chapter(
             shutil.move(str(item), str(target))
     figures = tuple(sorted((out / "figures").glob("*.png")))
     return RunOutput(out, out / "notebook.ipynb", out / "report.html", out / "results.json", figures)
-
-
-def _run_legacy(
-    chapter: Any,
-    data: str | Path,
-    settings: Mapping[str, Any],
-    out: str | Path,
-    *,
-    with_code: bool = False,
-    progress: bool = True,
-    log: Callable[[str], None] = lambda message: None,
-) -> RunOutput:
-    """Chapters not yet converted to a runner: pre-check, then the notebook reads the data again."""
-    import jupytext
-    import papermill
-
-    data = Path(data)
-    out = Path(out)
-    parameters = check_inputs(chapter, data, settings, out)
-    before = file_sha256(data)
-    log(f"{data.name} meets the '{chapter.name}' data contract")
-    out.mkdir(parents=True, exist_ok=True)
-    parameters = parameters | {"data": str(data.resolve()), "output_dir": str(out.resolve())}
-    notebook = out / "notebook.ipynb"
-    with tempfile.TemporaryDirectory(prefix="payreform-") as scratch:
-        source = Path(scratch) / "chapter.ipynb"
-        jupytext.write(jupytext.read(chapter.notebook_path()), source)
-        log(f"executing the chapter notebook ({chapter.notebook})")
-        try:
-            papermill.execute_notebook(
-                str(source), str(notebook), parameters=parameters, kernel_name="python3",
-                progress_bar=progress, cwd=str(out.resolve()), log_output=False,
-            )
-        except papermill.PapermillExecutionError as exc:
-            raise NotebookFailed(
-                f"the notebook stopped at cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                f"(the partial notebook is in {notebook})"
-            ) from None
-    log("rendering report.html")
-    report = render_report(notebook, out / "report.html", with_code=with_code)
-    if file_sha256(data) != before:  # pragma: no cover - would be a bug in a notebook
-        raise RuntimeError(f"the input file {data} changed during the run; please report this")
-    results = out / "results.json"
-    if not results.exists():
-        raise NotebookFailed(f"the notebook finished but wrote no results.json into {out}")
-    figures = tuple(sorted((out / "figures").glob("*.png")))
-    return RunOutput(out, notebook, report, results, figures)

@@ -7,24 +7,11 @@ a :class:`~payreform.chapters.base.Chapter` here. ``payreform chapters`` lists t
 
 from __future__ import annotations
 
-from payreform.chapters import _legacy
-from payreform.chapters._legacy import (  # noqa: F401 - used by the notebooks not yet on runners
-    did_outcomes,
-    did_panel,
-    did_settings,
-    grouped_series,
-    gz_settings,
-    itsa_analysis_settings,
-    load_data,
-    per_scheme,
-    person_year_source,
-    resolve_itsa_settings,
-)
 from payreform.chapters.base import Chapter, Parameter, PreparedInput, Settings
 from payreform.errors import ParameterError, closest
 
-CHAPTERS: dict[str, object] = dict(_legacy.CHAPTERS)
-"""Chapter name -> chapter (runner chapters replace the legacy entries as they are converted)."""
+CHAPTERS: dict[str, Chapter] = {}
+"""Chapter name -> chapter, in the book's order."""
 
 
 def register(chapter: Chapter) -> Chapter:
