@@ -310,6 +310,49 @@ def test_outcome_missing_in_the_base_year_is_refused_by_prepare_not_run():
         ccmc_did.prepare(frame, {"did_base": 2011, "outcomes": ["patient_satisfaction"]})
 
 
+def _bad_panel(edit: str) -> pd.DataFrame:
+    frame = ccmc.generate(seed=2)
+    if edit == "duplicate":
+        frame.loc[6, "year"] = frame.loc[5, "year"]
+    elif edit == "treatment_varies":
+        frame.loc[7, "treated"] = 1 - frame.loc[7, "treated"]
+    elif edit == "no_control":
+        frame["treated"] = 1
+    elif edit == "constant_control":
+        frame["population_density"] = 100.0
+    elif edit == "text_outcome":
+        frame["cost_per_discharge"] = frame["cost_per_discharge"].astype(object)
+        frame.loc[12, "cost_per_discharge"] = "missing"
+    elif edit == "year_text":
+        frame["year"] = frame["year"].astype(str) + "年度x"
+    return frame
+
+
+@pytest.mark.parametrize("edit, settings, message", [
+    ("duplicate", ["--set", "did_base=2020"], r"unit '2' has two rows for year"),
+    ("treatment_varies", ["--set", "did_base=2020"], r"column 'treated' changes within unit '2'"),
+    ("no_control", ["--set", "did_base=2020"], r"no control unit"),
+    ("constant_control", ["--set", "did_base=2020", "--set", "controls=population_density"],
+     r"control 'population_density' does not change within any unit"),
+    ("text_outcome", ["--set", "did_base=2020"], r"column 'cost_per_discharge' has the non-numeric value 'missing'"),
+    (None, [], r"parameter 'did_base' is needed: .*2018, 2019, 2020, 2021, 2022"),
+    (None, ["--set", "did_base=2023"], r"did_base 2023 is not a year"),
+    (None, ["--set", "did_base=2020", "--set", "year_base=2017"], r"year_base 2017 is not a year"),
+    (None, ["--set", "did_base=2020", "--set", "honest_term=did2020"], r"parameter 'honest_term' is 'did2020'"),
+    (None, ["--set", "did_base=2020", "--set", "mbar=0,abc"], r"parameter 'mbar'"),
+    (None, ["--set", "did_base=2020", "--set", "controls=log_gdp"], r"column 'log_gdp' not found"),
+])
+def test_payreform_run_refuses_bad_panels_in_one_line(tmp_path, edit, settings, message):
+    """`payreform run ccmc-did` on a user's CSV: exit status 2, one line, input untouched, nothing written."""
+    from helpers import assert_refused
+
+    frame = _bad_panel(edit) if edit else ccmc.generate(seed=2)
+    path = tmp_path / "input" / "panel.csv"
+    path.parent.mkdir()
+    frame.to_csv(path, index=False)
+    assert_refused("ccmc-did", path, tmp_path / "out", settings, message)
+
+
 # ============================================================================ the notebook
 
 
