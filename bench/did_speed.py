@@ -60,11 +60,17 @@ def measure(repeat: int = 50) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50)
-    result = measure(parser.parse_args().repeat)
+    parser.add_argument("--json", type=str, default=None, help="also store the figures in this file")
+    args = parser.parse_args()
+    result = measure(args.repeat)
     print(f"payreform.did.event_study (528 x 5, 13 terms, CRV1): {result['payreform_ms']:.1f} ms per fit")
     print(f"pyfixest.feols, same model:                       {result['pyfixest_ms']:.1f} ms per fit")
     print(f"ratio (payreform / pyfixest): {result['ratio']:.2f}   "
           f"(largest coefficient difference {result['max_coef_difference']:.1e})")
+    if args.json:
+        import _record
+
+        _record.write(args.json, __file__, result | {"repeat": args.repeat})
 
 
 if __name__ == "__main__":
