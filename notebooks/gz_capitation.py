@@ -266,7 +266,7 @@ display(Markdown(chapter.gz_text.savings_sentence(analysis.simulation.table(), b
 # {glue:text}`gz_truth_savings_pct_half:.2f`%).
 
 # %% [markdown]
-# ## 7. Beyond the paper: where do the standards over- and under-pay?
+# ## 7. Where do the standards over- and under-pay?
 #
 # A predictive ratio is actual expenditure divided by the capitation payment for a group of
 # persons. Below 1 the standards over-pay that group (a provider profits from enrolling such

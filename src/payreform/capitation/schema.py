@@ -185,7 +185,7 @@ class DiseaseCodes:
     names
         Code -> name (the code itself when no name is known).
     groups
-        Code -> group number (1 = the group the mapping file lists first) when the mapping file
+        Code -> group number (as the mapping file numbers them) when the mapping file
         has a ``group`` column; empty otherwise.
     source
         ``data``, ``file`` or ``paper``.
