@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: book test lint unit browser-deps bench clean
+.PHONY: book test lint unit browser-deps fonts bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,14 +15,23 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 ## book: build the website into _build/html (executes every notebook)
-book: $(STAMP)
+book: $(STAMP) fonts
 	rm -rf _build/.doctrees _build/jupyter_execute
 	$(BIN)/jupyter-book build . --builder html
 	@echo "open _build/html/index.html"
 
+## fonts: Debian's Noto CJK fonts for Chinese labels in figures (installed with apt-get when run as root)
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
+	  { if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "installing fonts-noto-cjk (Debian package) for Chinese labels in figures"; \
+	      (apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
+	       (apt-get update -q >/dev/null && apt-get install -y -q fonts-noto-cjk >/dev/null)); \
+	    else echo "no CJK font: install fonts-noto-cjk (or any font with Chinese characters) for Chinese labels"; fi; }
+
 ## test: lint, the fast lane (unit tests and doctests), then the slow lane (notebooks, CLI runs on
 ## strangers' data, the book with -W and the browser check) on both cores
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps fonts
 	$(BIN)/ruff check src tests bench notebooks book/_ext
 	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests
 	$(BIN)/python -m pytest -m slow -n 2 --dist loadfile

@@ -123,6 +123,9 @@ def run_command(chapter: str, data: Path, out: Path, settings: tuple[str, ...], 
     except NotebookFailed as exc:
         _fail(str(exc), EXIT_NOTEBOOK_FAILED)
     click.echo(f"report:   {output.report}")
+    for name in ("report.docx", "tables.xlsx"):
+        if (output.directory / name).exists():
+            click.echo(f"{name.split('.')[1]}:     {output.directory / name}")
     click.echo(f"results:  {output.results}")
     click.echo(f"notebook: {output.notebook}")
     click.echo(f"figures:  {len(output.figures)} PNG files in {output.directory / 'figures'}")

@@ -100,6 +100,10 @@ COMMON_PARAMETERS = (
               optional=True),
     Parameter("sheet", "str", None, "Excel workbooks: the sheet to read; none = the first", optional=True),
 )
+
+LANGUAGE_PARAMETER = Parameter("language", "str", "en", "language of report.docx, tables.xlsx and figure labels",
+                               choices=("en", "zh"))
+"""The deliverables' language (English or Chinese)."""
 """Parameters every chapter has besides its own (``seed`` and ``output_dir`` follow them)."""
 
 RUNTIME_PARAMETERS = (
@@ -289,6 +293,17 @@ class Chapter:
         if not path.exists():
             raise FileNotFoundError(f"notebook {path} not found; run payreform from a clone of the handbook")
         return path
+
+
+def check_language(language: str) -> None:
+    """``language=zh`` needs a font with Chinese characters; say how to get one (one line)."""
+    from payreform.plots import chinese_font
+
+    if language == "zh" and chinese_font() is None:
+        raise ParameterError(
+            "parameter 'language' is zh, but no font with Chinese characters is installed; install one "
+            "(Debian: apt-get install fonts-noto-cjk; make does it when run as root) or use language=en"
+        )
 
 
 def load_frame(data: Any, sheet: str | None, synthetic: Callable[[], pd.DataFrame],

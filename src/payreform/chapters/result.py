@@ -68,7 +68,37 @@ class ChapterResult(ABC):
         """Values the book page glues into its prose (name -> number or text)."""
         return {}
 
+    def term_labels(self, language: str = "en") -> dict[str, str]:
+        """Readable names of the chapter's terms (``did2021`` -> "treated × 2021"), for reports."""
+        return {}
+
+    def method_text(self, language: str = "en") -> str:
+        """The method in one paragraph, for report.docx (English or Chinese)."""
+        return ""
+
+    def limitations(self, language: str = "en") -> list[str]:
+        """What the design cannot show, for report.docx (English or Chinese)."""
+        return []
+
     # ------------------------------------------------------------------ shared
+
+    @property
+    def language(self) -> str:
+        """Language of the deliverables and figure labels (``en`` unless the run set ``language``)."""
+        return str(self.settings.values().get("language") or "en")
+
+    def draw(self, name: str) -> Figure:
+        """:meth:`figure` with its labels in the run's language."""
+        import matplotlib.pyplot as plt
+
+        from payreform.deliverables import translate_figure
+        from payreform.plots import chinese_font
+
+        cjk = chinese_font()  # Chinese column names and labels fall back to it glyph by glyph
+        with plt.rc_context({"font.family": ["DejaVu Sans", cjk]} if cjk else {}):
+            fig = self.figure(name)
+            translate_figure(fig, self.language)
+        return fig
 
     @property
     def settings(self):
@@ -106,8 +136,10 @@ class ChapterResult(ABC):
         return {"chapter": self.chapter, "parameters": self.settings.values(), "data": self.prepared.data,
                 "estimates": self.estimates(), "diagnostics": self.diagnostics()}
 
-    def write(self, directory: str | Path, *, figures: bool = True) -> Path:
-        """Write ``results.json``, ``tables/*.csv`` and (if ``figures``) ``figures/*.png``.
+    def write(self, directory: str | Path, *, figures: bool = True, deliverables: bool = True,
+              title: str = "") -> Path:
+        """Write ``results.json``, ``tables/*.csv``, (if ``figures``) ``figures/*.png`` and (if
+        ``deliverables``) ``tables.xlsx`` and ``report.docx`` with the figures found in ``figures/``.
 
         Returns the path of ``results.json``.
         """
@@ -128,10 +160,23 @@ class ChapterResult(ABC):
             table.to_csv(tables / f"{name}.csv", index=False)
         if figures:
             for name in self.figure_names():
-                fig = self.figure(name)
+                fig = self.draw(name)
                 save(fig, directory, name)
                 plt.close(fig)
+        if deliverables:
+            from payreform.deliverables import write_docx, write_xlsx
+
+            write_xlsx(self, directory / "tables.xlsx", self.language)
+            write_docx(self, directory / "report.docx", directory / "figures", self.language,
+                       title=title or self.report_title())
         return path
+
+    def report_title(self) -> str:
+        """The chapter's report title (the method, without the study's place or years)."""
+        from payreform.chapters import get
+
+        chapter = get(self.chapter)
+        return chapter.report_title or chapter.title
 
     def _parameters(self) -> Mapping[str, Any]:
         values = self.settings.values()

@@ -28,10 +28,12 @@ from matplotlib.figure import Figure
 from payreform import itsa, narrative, plots, published, report, trend
 from payreform.chapters.base import (
     COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     RUNTIME_PARAMETERS,
     Chapter,
     Parameter,
     PreparedInput,
+    check_language,
     load_frame,
     load_prepared,
     resolve,
@@ -70,6 +72,7 @@ first sheet unless sheet=NAME) or Parquet."""
 
 PARAMETERS = (
     *COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     Parameter("seed", "int", youxi.DEFAULT_SEED, "seed of the synthetic data"),
     Parameter("output_dir", "str", "reports/youxi-itsa", "folder for results.json, tables/ and figures/"),
     itsa_parameter("time_column"),
@@ -137,6 +140,7 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Yo
         return load_prepared(given["prepared_input"], NAME)
     CHAPTER.check_names(given)
     values = CHAPTER.defaults() | given
+    check_language(values["language"])
     data = values["data"] if data is None else data
     frame, info = load_frame(data, values["sheet"], lambda: youxi.generate(seed=values["seed"]),
                              {"study": "youxi", "seed": values["seed"]})
@@ -505,6 +509,70 @@ class YouxiResult(ChapterResult):
         lines.append("An interrupted time series attributes to the intervention any change that coincides "
                      "with it; it cannot separate the reform from other events at the same time.")
         return "\n\n".join(lines)
+
+    def method_text(self, language: str = "en") -> str:
+        """The method of this run in one paragraph (English or Chinese)."""
+        s, schedule = self.settings, self.prepared.schedule
+        several = len(schedule.starts) > 1
+        starts = ", ".join(str(p) for p in schedule.starts)
+        lag = s["hac_lags"]
+        if language == "zh":
+            model = ("拟泊松分段回归（系数为对数尺度，效应以率比表示）" if s["model"] == "quasipoisson" else
+                     f"普通最小二乘分段回归（{'对 ln(y + 1) 建模，' if s['log'] else ''}Newey-West 稳健标准误，"
+                     f"Bartlett 核，滞后 {lag} 阶，并作小样本校正）")
+            seasonal = {"ratio_to_moving_average": "先用移动平均比率法剔除季节因素",
+                        "season_dummies": "在回归中加入月份（或季度）虚拟变量以控制季节性",
+                        "none": "未作季节调整"}[s["seasonal"]]
+            text = (f"每个结局指标均按间断时间序列分析：{seasonal}，再以{model}估计 "
+                    f"Y = β0 + β1·T + β2·X + β3·XT，其中 T 为时间序号，X 自干预时点（{starts}）起取 1，"
+                    f"XT 为干预后的时间（编码方式 {s['coding']}）。")
+            if several:
+                text += "每个中断点各有其水平变化与斜率变化；某一中断点的效应以保留其他中断点的反事实为参照。"
+            if schedule.n_excluded:
+                text += f"共有 {schedule.n_excluded} 个时期未纳入拟合（排除窗口或过渡期）。"
+            return text + ("反事实为干预前趋势的延续，效应为拟合值与反事实之差；以 Breusch-Godfrey 检验残差自相关。"
+                           "对数尺度模型的相对效应为 e^d − 1。")
+        model = ("quasi-Poisson segmented regression (coefficients on the log scale, effects as rate ratios)"
+                 if s["model"] == "quasipoisson" else
+                 f"ordinary least squares{' on ln(y + 1)' if s['log'] else ''} with Newey-West standard errors "
+                 f"(Bartlett kernel, lag {lag}, small-sample factor n/(n - k))")
+        seasonal = {"ratio_to_moving_average": "after removing the season by the ratio-to-moving-average method",
+                    "season_dummies": "with calendar-month (or quarter) indicators for the season",
+                    "none": "without seasonal adjustment"}[s["seasonal"]]
+        text = (f"Each outcome was analysed as an interrupted time series {seasonal}: the segmented regression "
+                f"Y = β0 + β1 T + β2 X + β3 XT was fitted by {model}, where T counts the periods, X is 1 from the "
+                f"intervention ({starts}) on and XT counts the periods since (coding {s['coding']}).")
+        if several:
+            text += (" Each interruption has its own level and slope change; the effect of one is measured against a "
+                     "counterfactual that keeps the others.")
+        if schedule.n_excluded:
+            text += f" {schedule.n_excluded} periods were left out of the fit (excluded windows or phase-in)."
+        return text + (" The counterfactual is the pre-intervention trend carried forward; the effect is the fitted "
+                       "value minus the counterfactual. The Breusch-Godfrey test checks the residuals for "
+                       "autocorrelation. On log scales the relative effect is e^d − 1.")
+
+    def limitations(self, language: str = "en") -> list[str]:
+        """What an interrupted time series of one group cannot show, and this run's weak points."""
+        s, ts = self.settings, self.series
+        zh = language == "zh"
+        items = [
+            "单组设计、无对照序列：与干预同时发生的任何变化都会被归因于干预。" if zh else
+            "A single group without a control series: any change that coincides with the intervention is "
+            "attributed to it.",
+            "反事实假定干预前的趋势本会延续；趋势估计所依据的时期越短，外推越不确定。" if zh else
+            "The counterfactual assumes that the pre-intervention trend would have continued; the shorter the "
+            "pre-period, the less certain the projection.",
+        ]
+        if s["model"] != "quasipoisson":
+            items.append("短序列且存在自相关时，Newey-West 置信区间偏窄；P 值接近 0.05 时应视为不确定。" if zh else
+                         "Newey-West intervals from short, autocorrelated series are too narrow; treat p-values near "
+                         "0.05 as inconclusive.")
+        if s["seasonal"] == "ratio_to_moving_average":
+            items.append(f"季节指数仅由 {len(ts.frame)} 个时期估计，且两步法的移动平均会平滑干预处的断点，使水平变化偏向零。"
+                         if zh else
+                         f"The seasonal indices are estimated from {len(ts.frame)} periods, and the two-step "
+                         "method's moving average smooths the break, biasing the level change towards zero.")
+        return items
 
     def warnings(self) -> list[str]:
         """Remaining autocorrelation, short segments, few periods for the seasonal indices."""

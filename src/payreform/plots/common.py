@@ -44,12 +44,11 @@ def set_theme() -> None:
     """Apply the handbook's figure theme (seaborn ``whitegrid``, readable sizes).
 
     Chinese column names in titles and labels need a font with Chinese characters: the first
-    installed font of :data:`CJK_FONTS` is added as a fallback. Without one, such characters
-    show as boxes (install for example Debian's ``fonts-noto-cjk``) and the per-glyph warnings
-    are silenced so that they do not flood the report.
+    installed font of :data:`CJK_FONTS` is added as a fallback. Without one, Matplotlib warns
+    about each missing glyph (install for example Debian's ``fonts-noto-cjk``; ``make`` does so
+    when run as root).
     """
     import logging
-    import warnings
 
     import seaborn as sns
 
@@ -60,8 +59,6 @@ def set_theme() -> None:
     if cjk is not None:
         plt.rcParams["font.family"] = ["DejaVu Sans", cjk]  # per-glyph fallback to the CJK font
         logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # no bold CJK weight: fine
-    else:
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:

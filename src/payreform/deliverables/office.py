@@ -1,0 +1,251 @@
+"""Deliverables an analyst can hand in: ``tables.xlsx`` (Excel) and ``report.docx`` (Word).
+
+Both are written from a chapter's result object (:class:`payreform.chapters.result.ChapterResult`)
+after its figures are saved, in English or Chinese (``language``). Numbers are stored as numbers
+with formats in Excel; in Word each estimate is shown as "β (95% CI)" with its p-value, as
+Chinese journals print them. Cells suppressed for disclosure are empty in both files.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from payreform.deliverables.terms import label
+
+SHEET_NAME_LIMIT = 31
+DOCX_ROW_LIMIT = 120
+"""Word tables longer than this show their first rows and point to tables.xlsx."""
+
+
+def number_format(column: str, values: pd.Series) -> str:
+    """Excel number format for a column: p-values to 4 places, counts as integers, else 4 significant
+    decimals (thousands separators for large values).
+
+    Examples
+    --------
+    >>> number_format("p_value", pd.Series([0.01])), number_format("n_obs", pd.Series([46]))
+    ('0.0000', '0')
+    """
+    if "p_value" in column or column.endswith("_p"):
+        return "0.0000"
+    finite = pd.to_numeric(values, errors="coerce").dropna()
+    if pd.api.types.is_integer_dtype(values) or (len(finite) and np.all(np.mod(finite, 1) == 0)
+                                                  and column in {"n_obs", "rows", "persons", "horizon"}):
+        return "0"
+    if len(finite) and finite.abs().max() >= 1000:
+        return "#,##0.00"
+    return "0.0000"
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]\*\?/\\:]", "_", name)[:SHEET_NAME_LIMIT] or "table"
+    candidate, i = base, 2
+    while candidate in used:
+        suffix = f"_{i}"
+        candidate, i = base[: SHEET_NAME_LIMIT - len(suffix)] + suffix, i + 1
+    used.add(candidate)
+    return candidate
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, str)):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def settings_rows(result, language: str) -> list[tuple[str, Any, str]]:
+    """(parameter, value, source) rows, then the data's file, rows and checksum."""
+    rows = [(r.parameter, r.value, label(r.source, language)) for r in result.settings_table().itertuples()]
+    info = result.prepared.data
+    rows += [(label("chapter", language), result.chapter, ""),
+             (label("file", language), info.get("file", info.get("source", "")), ""),
+             (label("rows", language), info.get("rows"), ""),
+             (label("sha256", language), info.get("sha256"), ""),
+             ("payreform", version("payreform"), "")]
+    return rows
+
+
+def write_xlsx(result, path: str | Path, language: str = "en") -> Path:
+    """Write every table of ``result`` to ``path``: a settings sheet, then one sheet per table.
+
+    Numbers stay numbers (with a number format), missing or suppressed values are empty cells,
+    headers are in ``language``.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = label("settings", language)
+    used = {sheet.title}
+    bold = Font(bold=True)
+    sheet.append([label("parameter", language), label("value", language), label("source", language)])
+    for cell in sheet[1]:
+        cell.font = bold
+    for row in settings_rows(result, language):
+        sheet.append([_cell(v) for v in row])
+    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["B"].width = 40
+    for name, table in result.tables().items():
+        if name == "settings":
+            continue
+        ws = book.create_sheet(_sheet_name(name, used))
+        ws.append([label(str(c), language) for c in table.columns])
+        for cell in ws[1]:
+            cell.font = bold
+        for record in table.itertuples(index=False):
+            ws.append([_cell(v) for v in record])
+        for j, column in enumerate(table.columns, start=1):
+            if pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(table[column]):
+                fmt = number_format(str(column), table[column])
+                for i in range(2, len(table) + 2):
+                    ws.cell(row=i, column=j).number_format = fmt
+            letter = ws.cell(row=1, column=j).column_letter
+            ws.column_dimensions[letter].width = min(max(10, len(str(column)) + 2), 40)
+        ws.freeze_panes = "A2"
+    book.save(path)
+    return path
+
+
+def fmt_estimate(estimate: float, low: float, high: float) -> str:
+    """"β (95% CI)" as Chinese journals print it, with decimals suited to the size of β.
+
+    Examples
+    --------
+    >>> fmt_estimate(-14.861, -22.15, -7.57), fmt_estimate(0.0123, -0.001, 0.025)
+    ('−14.86 (−22.15, −7.57)', '0.0123 (−0.0010, 0.0250)')
+    """
+    if estimate is None or not math.isfinite(estimate):
+        return ""
+    size = abs(estimate)
+    digits = 1 if size >= 1000 else 2 if size >= 1 else 4
+    def show(v: float) -> str:
+        return "" if v is None or not math.isfinite(v) else f"{v:,.{digits}f}".replace("-", "−")
+    return f"{show(estimate)} ({show(low)}, {show(high)})"
+
+
+def fmt_p(p: float) -> str:
+    """A p-value for a table: ``<0.001`` or three decimals.
+
+    Examples
+    --------
+    >>> fmt_p(0.0002), fmt_p(0.0412)
+    ('<0.001', '0.041')
+    """
+    if p is None or not math.isfinite(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _plain(markdown: str) -> list[tuple[str, bool]]:
+    """Markdown text as runs (text, bold): **x** becomes bold, `x` and $x$ lose their marks."""
+    text = re.sub(r"`([^`]*)`", r"\1", markdown).replace("$", "")
+    parts = re.split(r"(\*\*[^*]+\*\*)", text)
+    return [(p[2:-2], True) if p.startswith("**") else (p, False) for p in parts if p]
+
+
+def _table(document, frame: pd.DataFrame, language: str, note: str | None = None) -> None:
+    shown = frame.head(DOCX_ROW_LIMIT)
+    table = document.add_table(rows=1, cols=len(shown.columns))
+    table.style = "Light Grid Accent 1"
+    for cell, column in zip(table.rows[0].cells, shown.columns, strict=True):
+        cell.text = label(str(column), language)
+    for record in shown.itertuples(index=False):
+        cells = table.add_row().cells
+        for cell, value in zip(cells, record, strict=True):
+            value = _cell(value)
+            if isinstance(value, float):
+                cell.text = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+            else:
+                cell.text = "" if value is None else str(value)
+    if len(frame) > DOCX_ROW_LIMIT:
+        document.add_paragraph(note or f"(first {DOCX_ROW_LIMIT} of {len(frame)} rows; all in tables.xlsx)")
+
+
+def estimates_for_word(estimates: pd.DataFrame, language: str,
+                       term_labels: Mapping[str, str] | None = None) -> dict[tuple[str, str], pd.DataFrame]:
+    """One small table per model and outcome: term | β (95% CI) | p-value."""
+    tables = {}
+    for (model, outcome), rows in estimates.groupby(["model", "outcome"], sort=False):
+        names = [(term_labels or {}).get(t) or label(str(t), language) for t in rows["term"]]
+        tables[(str(model), str(outcome))] = pd.DataFrame({
+            label("term", language): names,
+            label("estimate_ci", language): [fmt_estimate(e, lo, hi) for e, lo, hi in
+                                             zip(rows["estimate"], rows["ci_low"], rows["ci_high"], strict=True)],
+            label("p_value", language): [fmt_p(p) for p in rows["p_value"]],
+        })
+    return tables
+
+
+def write_docx(result, path: str | Path, figures: str | Path, language: str = "en", title: str = "") -> Path:
+    """Write ``report.docx``: title, data and settings, summary (English), results tables as Word
+    tables ("β (95% CI)" and p), every figure in ``figures``, the method and the limitations."""
+    from docx import Document
+    from docx.shared import Inches
+
+    path = Path(path)
+    document = Document()
+    document.add_heading(title or result.chapter, level=0)
+    document.add_paragraph(result.data_line().replace("`", ""))
+    if language == "en" and result.summary():
+        document.add_heading(label("summary", language), level=1)
+        for block in result.summary().split("\n\n"):
+            paragraph = document.add_paragraph()
+            for text, bold in _plain(block):
+                paragraph.add_run(text).bold = bold
+    if result.warnings():
+        document.add_heading(label("warnings", language), level=2)
+        for warning in result.warnings():
+            document.add_paragraph(warning, style="List Bullet")
+    document.add_heading(label("settings", language), level=1)
+    settings = pd.DataFrame(settings_rows(result, language),
+                            columns=[label("parameter", language), label("value", language), label("source", language)])
+    _table(document, settings, language)
+    document.add_heading(label("tables", language), level=1)
+    for (model, outcome), table in estimates_for_word(result.estimates(), language,
+                                                      result.term_labels(language)).items():
+        document.add_heading(f"{outcome} — {label(model, language)}", level=2)
+        _table(document, table, language)
+    for name, table in result.tables().items():
+        if name in {"estimates", "settings"} or table.empty:
+            continue
+        document.add_heading(label(name, language), level=2)
+        _table(document, table, language)
+    pictures = sorted(Path(figures).glob("*.png"))
+    if pictures:
+        document.add_heading(label("figures", language), level=1)
+        for picture in pictures:
+            document.add_picture(str(picture), width=Inches(6.2))
+            document.add_paragraph(picture.stem.replace("_", " "), style="Caption")
+    method = result.method_text(language)
+    if method:
+        document.add_heading(label("method", language), level=1)
+        document.add_paragraph(method)
+    limitations = result.limitations(language)
+    if limitations:
+        document.add_heading(label("limitations", language), level=1)
+        for item in limitations:
+            document.add_paragraph(item, style="List Bullet")
+    document.save(path)
+    return path
