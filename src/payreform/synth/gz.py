@@ -154,7 +154,7 @@ NO_OCSD_SHARE = {s: _text_figure("no_ocsd_share_pct", s) / 100 for s in SCHEMES}
 """Share of insured patients without a risk-adjusted Class A OCSD (section 4.2.2)."""
 
 _SIMULATION = _published.load("gz_section5_simulation")
-ACTUAL_2024 = {r.scheme: float(r.actual_2024_rmb) for r in _SIMULATION.itertuples()
+ACTUAL_2024 = {r.scheme: float(r.actual_rmb) for r in _SIMULATION.itertuples()
                if r.scheme in SCHEMES}
 """Actual 2024 outpatient fund expenditure, RMB (section 5.2)."""
 
