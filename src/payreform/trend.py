@@ -180,3 +180,21 @@ def implied_denominator_table(tests: pd.DataFrame, rounding: float = 0.05) -> pd
         row["percentages"] = ", ".join(f"{v:.1f}" for v in record["percentages"])
         rows.append(row | implied.row())
     return pd.DataFrame(rows)
+
+
+def pearson_chi_square(table) -> tuple[float, float, int]:
+    """Pearson's chi-square test of independence on a contingency table (no continuity correction).
+
+    Returns (statistic, p-value, degrees of freedom). Used to reconstruct a published test whose
+    statistic fits a plain test of homogeneity rather than a test for trend.
+
+    Examples
+    --------
+    >>> statistic, p, dof = pearson_chi_square([[10, 20, 30], [20, 20, 20]])
+    >>> round(statistic, 3), dof
+    (5.333, 2)
+    """
+    from scipy.stats import chi2_contingency
+
+    result = chi2_contingency(np.asarray(table, dtype=float), correction=False)
+    return float(result.statistic), float(result.pvalue), int(result.dof)

@@ -261,6 +261,7 @@ class BookComparison:
     chi2_with_visits: float
     pandemic: pd.DataFrame = field(default_factory=pd.DataFrame)
     pandemic_fits: tuple = ()
+    pearson_primary_care: tuple[float, float, int] = (float("nan"), float("nan"), 0)
 
 
 def _book_comparison(prepared: YouxiPrepared, estimates: pd.DataFrame, coding: str, hac_lags: int) -> BookComparison:
@@ -285,8 +286,10 @@ def _book_comparison(prepared: YouxiPrepared, estimates: pd.DataFrame, coding: s
     share = table4["primary_care_share_pct"].to_numpy() / 100
     totals = table4["healthcare_outpatient_visits_10k"].to_numpy() * 10_000
     chi2 = trend.cochran_armitage(share * totals, totals).statistic
+    pearson = trend.pearson_chi_square(np.vstack([share * table4["healthcare_outpatient_visits_10k"].to_numpy(),
+                                                  (1 - share) * table4["healthcare_outpatient_visits_10k"].to_numpy()]))
     pandemic, fits = pandemic_case(prepared.settings["seed"], coding)
-    return BookComparison(comparison, planted, bias, implied, visits, float(chi2), pandemic, fits)
+    return BookComparison(comparison, planted, bias, implied, visits, float(chi2), pandemic, fits, pearson)
 
 
 def pandemic_case(seed: int, coding: str) -> tuple[pd.DataFrame, tuple]:
@@ -625,6 +628,13 @@ class YouxiResult(ChapterResult):
                 values[f"youxi_implied_n_{row.indicator}"] = int(round(float(row.implied_n_per_group)))
             values["youxi_visits_first_year"] = int(self.book.visits_2016)
             values["youxi_chi2_with_visits"] = float(self.book.chi2_with_visits)
+            statistic, p_value, dof = self.book.pearson_primary_care
+            values["youxi_primary_pearson_chi2"] = float(statistic)
+            values["youxi_primary_pearson_p"] = float(p_value)
+            values["youxi_primary_pearson_df"] = int(dof)
+            implied = self.book.implied_denominators.set_index("indicator")["implied_n_per_group"]
+            values["youxi_hypertension_n_ratio"] = float(implied["hypertension_control_rate"]
+                                                         / implied["hypertension_standardized_management_rate"])
             for row in self.book.pandemic.to_dict(orient="records"):
                 stem = f"youxi_pandemic_{row['outcome']}_{row['term']}"
                 values[f"{stem}_truth"] = float(row["truth"])
