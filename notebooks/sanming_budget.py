@@ -37,7 +37,7 @@ spending_column = "spending"
 population_column = None  # None: the column `population` if the data have one
 premium_column = None  # None: the column `premium` if the data have one
 budget_column = None  # the population budget itself, instead of population and premium
-assessment_column = None  # 1 = assessment passed, 0 = failed; None: passed every year
+assessment_column = None  # column with 1 (passed) or 0 (failed); None: passed every year
 spending_unit = None  # RMB per unit of spending; None: read from the column name (the book's: million)
 population_unit = None  # persons per unit of population; None: read from the column name
 first_year = None  # the book's county only: first year

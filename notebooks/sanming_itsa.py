@@ -182,8 +182,8 @@ if result.book is not None:
 # %% [markdown]
 # ## 4. Residual autocorrelation
 #
-# Monthly service data rarely have independent errors: a busy month tends to follow a busy
-# month. The Breusch-Godfrey test puts a p-value on it; the residual, ACF and PACF plots of each
+# Service data rarely have independent errors: a busy period tends to follow a busy period.
+# The Breusch-Godfrey test puts a p-value on it; the residual, ACF and PACF plots of each
 # series show it.
 
 # %%

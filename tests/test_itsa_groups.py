@@ -92,10 +92,34 @@ def test_panel_newey_west_equals_statsmodels_cov_nw_panel(grouped):
     assert np.allclose(result.cov.to_numpy(), cov_nw_panel(fit, 2, [(0, 47), (47, 94)]), rtol=1e-12)
 
 
-def test_compare_series_refuses_season_dummies(grouped):
-    with pytest.raises(ParameterError, match="season_dummies"):
+def test_compare_series_with_season_indicators_equals_statsmodels(grouped):
+    """Season indicators, one set per series: the stacked regression by hand with statsmodels."""
+    result = itsa.compare_series(grouped.series["hospital"].frame, grouped.series["community"].frame,
+                                 "inpatient_volume", intervention="2017-10", seasonal="season_dummies", log=True,
+                                 hac_lags=2, group="hospital", reference="community")
+    hospital = np.log(grouped.series["hospital"].frame["inpatient_volume"].to_numpy() + 1)
+    community = np.log(grouped.series["community"].frame["inpatient_volume"].to_numpy() + 1)
+    base = itsa.design_matrix(47, 22).to_numpy()
+    months = np.asarray(grouped.series["hospital"].frame.index.month)
+    seasons = np.column_stack([(months == m).astype(float) for m in range(2, 13)])
+    design = np.vstack([np.hstack([base, np.zeros_like(base), seasons, np.zeros_like(seasons)]),
+                        np.hstack([base, base, seasons, seasons])])
+    fit = sm.OLS(np.r_[community, hospital], design).fit()
+    from statsmodels.stats.sandwich_covariance import cov_nw_panel
+
+    assert np.allclose(result.params.to_numpy(), fit.params, rtol=1e-10, atol=1e-12)
+    assert np.allclose(result.cov.to_numpy(), cov_nw_panel(fit, 2, [(0, 47), (47, 94)]), rtol=1e-10)
+    assert len(result.season_terms) == 22
+    table = result.table().set_index("term")
+    assert "month_2" not in table.index  # season shapes are not effects
+    assert table.loc["beta7", "percent_change"] == pytest.approx(100 * np.expm1(fit.params[7]))
+    assert np.isnan(table.loc["beta4", "percent_change"])
+
+
+def test_compare_series_refuses_a_count_model(grouped):
+    with pytest.raises(ParameterError, match="model=ols"):
         itsa.compare_series(grouped.series["hospital"].frame, grouped.series["community"].frame, "inpatient_volume",
-                            intervention="2017-10", seasonal="season_dummies")
+                            intervention="2017-10", model="quasipoisson")
 
 
 def test_comparative_itsa_needs_the_same_periods(grouped):
@@ -168,6 +192,44 @@ def test_placebo_false_positive_rate_on_straight_lines():
         result = itsa.placebo_analysis(series, intervention="2018-12", placebos=["2016-10"], hac_lags=None)
         rejections += int(result["beta3_p"].item() < 0.05)
     assert rejections <= 6
+
+
+@pytest.mark.parametrize("periods, freq, intervention, expected", [
+    (("2016-01", "2019-11"), "M", "2017-10", ["2016-07", "2016-12", "2017-04"]),  # 21 months before
+    (("2016-01", "2019-11"), "M", "2017-02", ["2016-07", "2016-08"]),  # 13 months: two admissible dates
+    (("2016-01", "2019-11"), "M", "2017-01", ["2016-07"]),  # 12 months: exactly 6 on each side
+    (("2016-01", "2019-11"), "M", "2016-12", []),  # 11 months: too short
+    (("2012Q1", "2019Q4"), "Q", "2016Q1", ["2013Q3", "2014Q1", "2014Q3"]),
+    (("2016Q1", "2019Q4"), "Q", "2018Q1", []),
+])
+def test_placebo_dates_leave_six_periods_on_each_side(periods, freq, intervention, expected):
+    index = pd.period_range(*periods, freq=freq)
+    dates = itsa.robustness.placebo_dates(index, intervention)
+    assert [str(d) for d in dates] == expected
+    start = pd.Period(intervention, freq)
+    for date in dates:
+        assert ((index < date).sum() >= 6) and (((index >= date) & (index < start)).sum() >= 6)
+
+
+def test_placebo_rejections_against_a_binomial_tail():
+    from scipy import stats as st
+
+    table = pd.DataFrame({"beta2_p": [0.01, 0.2, 0.3, 0.04], "beta3_p": [0.5, 0.6, 0.049, 0.9]})
+    summary = itsa.robustness.placebo_rejections(table)
+    assert summary["tests"] == 8 and summary["rejections"] == 3
+    assert summary["expected"] == pytest.approx(0.4)
+    assert summary["tail_p"] == pytest.approx(1 - st.binom.cdf(2, 8, 0.05))
+
+
+def test_sensitivity_table_skips_what_the_series_cannot_take():
+    index = pd.period_range("2016-01", periods=20, freq="M")
+    series = pd.Series(np.r_[0.0, np.linspace(10, 30, 19)], index=index, name="visits")
+    table = itsa.sensitivity_table(series, intervention="2016-10", lags=(0, 3))
+    assert set(table["seasonal"]) == {"none"}  # under two years: no season method
+    longer = pd.Series(np.r_[0.0, np.linspace(10, 30, 29)], index=pd.period_range("2016-01", periods=30, freq="M"),
+                       name="visits")
+    table = itsa.sensitivity_table(longer, intervention="2017-01", lags=(0, 3))
+    assert set(table["seasonal"]) == {"none", "season_dummies"}  # a zero: no ratio to a moving average
 
 
 def test_sensitivity_table_grid(grouped):

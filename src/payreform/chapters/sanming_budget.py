@@ -504,4 +504,5 @@ CHAPTER = Chapter(
     parameters=PARAMETERS,
     prepare=prepare,
     run=run,
+    report_title="Global-budget rules applied to yearly spending",
 )

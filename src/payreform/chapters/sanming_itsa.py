@@ -832,4 +832,5 @@ CHAPTER = Chapter(
     parameters=PARAMETERS,
     prepare=prepare,
     run=run,
+    report_title="Interrupted time series of several groups",
 )

@@ -152,8 +152,8 @@ def sensitivity_table(series: pd.Series, *, intervention: object, coding: str = 
                       lags: tuple[int | None, ...] = (0, 3, 6)) -> pd.DataFrame:
     """``term`` across seasonal methods and Newey-West lags, one row per combination.
 
-    Methods that the series cannot take (a season for annual data, the ratio to a moving
-    average for less than two years or for zeros) and lags too long for the series are skipped.
+    Methods that the series cannot take (a season for annual data or for less than two years,
+    the ratio to a moving average for zeros) and lags too long for the series are skipped.
 
     Examples
     --------
@@ -169,7 +169,9 @@ def sensitivity_table(series: pd.Series, *, intervention: object, coding: str = 
     for method in seasonal_methods:
         if method != "none" and frequency == "Y":
             continue
-        if method == "ratio_to_moving_average" and (len(series) < 2 * per_year or (series <= 0).any()):
+        if method != "none" and len(series) < 2 * per_year:
+            continue  # fewer than two years: seasons cannot be told from the trend and the break
+        if method == "ratio_to_moving_average" and (series <= 0).any():
             continue
         for lag in lags:
             if lag is not None and lag >= len(series) - 1:

@@ -203,7 +203,9 @@ def planted_log_path(group: str, outcome: str) -> np.ndarray:
     b = PUBLISHED[(group, outcome)]
     line = b["beta1"][0] * time + b["beta2"][0] * post + b["beta3"][0] * time * post
     periods = pd.period_range(START, GENERATED_END, freq="M")
-    return _match_totals(line, seasonal_factors(periods, outcome), ANNUAL_TOTALS[(group, outcome)])
+    # the series is exp(level) x season - 1, so the (Y + 1) sums are the totals plus one per month
+    totals = tuple(np.asarray(ANNUAL_TOTALS[(group, outcome)]) + 12.0)
+    return _match_totals(line, seasonal_factors(periods, outcome), totals)
 
 
 def generate(seed: int = DEFAULT_SEED, noise_scale: float = 1.0, include_december_2019: bool = False) -> pd.DataFrame:
@@ -356,7 +358,7 @@ def totals_line(group: str, outcome: str) -> dict[str, float]:
     part = totals[(totals[GROUP_COLUMN] == group) & (totals["outcome"] == outcome)].sort_values("year")
     if part.empty:
         raise ParameterError(f"no published totals for group '{group}' and outcome '{outcome}'")
-    target = np.log(part["published"].to_numpy())
+    target = np.log(part["published"].to_numpy() + 12.0)  # the line is ln(Y + 1): sums of Y + 1
     time, post = _time(48)
     design = np.column_stack([np.ones_like(time), time, post, time * post])
     season = seasonal_factors(pd.period_range(START, GENERATED_END, freq="M"), outcome)
