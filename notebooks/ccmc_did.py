@@ -167,10 +167,16 @@ if not controls_table.empty:
 # The Wald test of all pre-period terms at once is an F test,
 # $F = \hat b'(R \hat V R')^{-1} \hat b / q$ with $q$ restrictions and, for clustered errors,
 # $G - 1$ denominator degrees of freedom ($G$ clusters), as Stata's `test` after
-# `xtreg, fe vce(cluster)`.
+# `xtreg, fe vce(cluster)`. In a design with one adoption year used as the reference, the
+# change from the year before adoption to the adoption year is among the tested terms; if the
+# reform acted in its first year, that change is part of the reform. The test is therefore
+# repeated with the year before adoption as reference (below the table, when the data allow).
 
 # %%
-display(result.pretrend_table().style.format(precision=4).hide(axis="index"))
+pretrend_table = result.pretrend_table()
+p_columns = [c for c in pretrend_table.columns if c.startswith("p ")]
+display(pretrend_table.style.format(precision=3).format(did.format_p, subset=p_columns)
+        .hide(axis="index"))
 display(Markdown(result.pretrend_text()))
 
 # %% [markdown] tags=["book-voice"]
@@ -201,7 +207,8 @@ display(Markdown(result.pretrend_text()))
 # %%
 display(Markdown(f"Effect analysed: **{did.term_label(result.settings['honest_term'])}** "
                  f"(`{result.settings['honest_term']}`)."))
-display(result.breakdown_table().style.format(precision=3).hide(axis="index"))
+display(result.breakdown_table().style.format(precision=3, na_rep="")
+        .format(did.format_p, subset=["p-value"]).hide(axis="index"))
 display(Markdown(result.honest_text()))
 if "honest_did" in result.figure_names():
     show("honest_did")
@@ -211,7 +218,7 @@ if "honest_did" in result.figure_names():
 # interval under exact parallel trends):
 
 # %%
-display(result.honest_table().style.format(precision=3).hide(axis="index"))
+display(result.honest_table().style.format(precision=3, na_rep="").hide(axis="index"))
 
 # %% [markdown]
 # ### The choice of reference year

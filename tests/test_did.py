@@ -782,3 +782,28 @@ def test_truncated_normal_quantile_equals_scipy():
         ours = honest_module._truncnorm_ppf(p, low, high)
         theirs = stats.truncnorm.ppf(p, low, high)
         assert np.max(np.abs(ours - theirs) / np.maximum(1.0, np.abs(theirs))) < 1e-12
+
+
+def test_grids_and_the_noise_free_line():
+    import matplotlib.pyplot as plt
+
+    from payreform.plots import did as did_plots
+
+    panel = ccmc.generate(seed=4)
+    fits = [did.event_study(panel, outcome=o, **KEY, treated="treated", did_base=2020) for o in ccmc.OUTCOMES[:3]]
+    fig = did_plots.event_study_grid(fits, labels={fits[0].outcome: "first"})
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 3 and visible[0].get_title() == "first" and len(fig.axes) == 4
+    plt.close(fig)
+    intervals = {f.outcome: did.honest_did(f, mbar=[0, 1]).table() for f in fits[:2]}
+    fig = did_plots.honest_did_grid(intervals, {fits[0].outcome: 0.5, fits[1].outcome: 7.0}, target="x")
+    labels = [t.get_text() for ax in fig.axes if ax.get_visible() for t in ax.get_legend().get_texts()]
+    assert "breakdown value 0.50" in labels and "breakdown value 7.00 (beyond the bounds shown)" in labels
+    plt.close(fig)
+    side = pd.DataFrame({"event_time": [-2, 0, 1], "twfe_estimate": [1.0, 1.0, 2.0], "twfe_std_error": [0.1] * 3,
+                         "cs_estimate": [0.0, 1.1, 2.2], "cs_std_error": [0.1] * 3, "truth": [0.0, 1.0, 2.0],
+                         "twfe_noise_free": [0.9, 0.8, 1.7]})
+    ax = plots.staggered_figure(side).axes[0]
+    line = next(line for line in ax.get_lines() if line.get_label() == "two-way fixed effects, noise-free panel")
+    assert list(line.get_ydata()) == [0.9, 0.8, 1.7]
+    plt.close(ax.figure)

@@ -126,3 +126,12 @@ def test_claims_sentence_follows_the_design():
 ])
 def test_paper_significance_in_words(mark, words):
     assert paper_significance(mark) == words
+
+
+def test_pretrend_reference_sentence_branches():
+    rejects, passes = pretrend(0.001), pretrend(0.4, terms=("did2018",))
+    assert "the rejection comes from the change between 2019 and 2020" in \
+        did.pretrend_reference_sentence(rejects, passes, 2020)
+    assert "rejects as well" in did.pretrend_reference_sentence(rejects, pretrend(0.01), 2020)
+    assert "which the reference 2020 hides" in did.pretrend_reference_sentence(passes, pretrend(0.01), 2020)
+    assert "does not reject either" in did.pretrend_reference_sentence(passes, pretrend(0.3), 2020)

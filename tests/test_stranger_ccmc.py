@@ -143,6 +143,13 @@ def test_medicaid_states_from_excel_with_chinese_headers(ehec_file):
     assert close(rows.loc[fit.params.index, "estimate"], fixest.coef()[names], 1e-8)
     assert close(rows.loc[fit.params.index, "std_error"], fixest.se()[names], 1e-6)
     assert result.balance.years == (2008, 2014, 2015)
+    # with 2014 as reference the 2013-2014 change (the expansion's first year) is a "pre" term;
+    # measured from 2013 the earlier years tell whether trends diverged before
+    main, previous = result.pretrends["医保覆盖率"], result.previous_pretrends["医保覆盖率"]
+    assert previous.terms == ("did2008", "did2009", "did2010", "did2011", "did2012")
+    disagree = main.rejects() != previous.rejects()
+    assert ("Measured from 2013 instead" in result.summary()) == disagree
+    assert "Measured from 2013 instead" in result.pretrend_text()
     assert sha(ehec_file) == before
 
 

@@ -41,7 +41,7 @@ from payreform.chapters.base import (
 from payreform.chapters.result import ChapterResult
 from payreform.contracts import PanelData, numeric_like, validate_panel
 from payreform.did.honest import _honest_inputs_from_result
-from payreform.errors import ContractError, ParameterError, PayreformError
+from payreform.errors import ParameterError, PayreformError
 from payreform.plots import did as did_plots
 from payreform.synth import ccmc
 
@@ -316,56 +316,18 @@ def _sensitivity(prepared: CCMCPrepared, outcome: str) -> did.SensitivityAnalysi
         return did.SensitivityAnalysis(outcome, target, note=str(error))
 
 
-@dataclass(frozen=True, eq=False)
-class StaggeredComparison:
-    """Two-way fixed effects beside Callaway-Sant'Anna, on the user's adoption years or the book's
-    synthetic staggered panel."""
-
-    source: str
-    shown: str
-    sides: dict = field(default_factory=dict, repr=False)
-    cs: dict = field(default_factory=dict, repr=False)
-    twfe: dict = field(default_factory=dict, repr=False)
-    cohorts: tuple[int, ...] = ()
-    n_units: int = 0
-    notes: dict = field(default_factory=dict)
-
-    def side(self, outcome: str | None = None) -> pd.DataFrame:
-        """The side-by-side table of one outcome (default: the one shown)."""
-        return self.sides[outcome or self.shown]
-
-
-def _staggered(prepared: CCMCPrepared) -> StaggeredComparison | None:
-    design = prepared.design
-    if design.staggered:
-        frame, keys, source = prepared.frame, {k: prepared.keys[k] for k in ("unit", "time", "first_treated")}, "data"
-        outcomes, truth, clean = list(prepared.outcomes), None, None
-        twfe = {o: prepared.fits[o] for o in outcomes}
-    elif prepared.book_data:
-        seed = prepared.settings["seed"]
-        frame = ccmc.generate(seed=seed, staggered=True)
-        clean = ccmc.generate(seed=seed, staggered=True, noise_scale=0.0)
-        keys, source = {"unit": ccmc.UNIT, "time": ccmc.TIME, "first_treated": ccmc.FIRST_TREATED}, \
-            "synthetic staggered panel"
-        outcomes, truth = list(ccmc.OUTCOMES), ccmc.truth(staggered=True)
-        twfe = {o: did.event_study(frame, outcome=o, **keys) for o in outcomes}
-    else:
+def _staggered(prepared: CCMCPrepared) -> did.StaggeredComparison | None:
+    if prepared.design.staggered:
+        return did.staggered_comparison(prepared.frame, outcomes=list(prepared.outcomes), twfe=prepared.fits,
+                                        **{k: prepared.keys[k] for k in ("unit", "time", "first_treated")})
+    if not prepared.book_data:
         return None
-    sides, cs_fits, notes = {}, {}, {}
-    for outcome in outcomes:
-        planted = None if truth is None else truth[truth["outcome"] == outcome].set_index("term")["value"]
-        try:
-            sides[outcome], cs_fits[outcome] = did.staggered_comparison(
-                frame, outcome=outcome, **keys, twfe=twfe[outcome], noise_free=clean, truth=planted)
-        except (ContractError, ParameterError) as error:
-            notes[outcome] = str(error)
-    shown = ccmc.STAGGERED_OUTCOME if source != "data" else next(iter(sides), outcomes[0])
-    if source == "data":
-        cohorts, n_units = did.adoption_years_in(prepared.panel), prepared.panel.n_units
-    else:
-        cohorts, n_units = tuple(sorted(ccmc.COHORT_SHARE)), int(frame[keys["unit"]].nunique())
-    return StaggeredComparison(source=source, shown=shown, sides=sides, cs=cs_fits, twfe=twfe, cohorts=cohorts,
-                               n_units=n_units, notes=notes)
+    seed = prepared.settings["seed"]
+    frame = ccmc.generate(seed=seed, staggered=True)
+    return did.staggered_comparison(frame, outcomes=list(ccmc.OUTCOMES), unit=ccmc.UNIT, time=ccmc.TIME,
+                                    first_treated=ccmc.FIRST_TREATED, truth=ccmc.truth(staggered=True),
+                                    noise_free=ccmc.generate(seed=seed, staggered=True, noise_scale=0.0),
+                                    shown=ccmc.STAGGERED_OUTCOME, source="synthetic staggered panel")
 
 
 @dataclass(frozen=True, eq=False)
@@ -394,8 +356,10 @@ class CCMCResult(ChapterResult):
 
     balance: did.BalanceTable | None = None
     pretrends: dict = field(default_factory=dict, repr=False)
+    previous_pretrends: dict = field(default_factory=dict, repr=False)
+    """The same tests with the year before adoption as reference (common adoption only)."""
     sensitivity: dict = field(default_factory=dict, repr=False)
-    staggered: StaggeredComparison | None = None
+    staggered: did.StaggeredComparison | None = None
     book: BookComparison | None = None
 
     chapter = NAME
@@ -550,6 +514,8 @@ class CCMCResult(ChapterResult):
             "design": self.design.diagnostics(),
             "event_study": {o: fit.diagnostics() for o, fit in self.fits.items()},
             "pretrend_tests": {o: t.diagnostics() for o, t in self.pretrends.items()},
+            "pretrend_tests_previous_year_reference": {o: t.diagnostics()
+                                                       for o, t in self.previous_pretrends.items()},
             "honest_did": {
                 "term": self.settings["honest_term"],
                 "intervals": self.honest_table().to_dict(orient="records"),
@@ -565,9 +531,7 @@ class CCMCResult(ChapterResult):
         if self.balance is not None:
             block["balance"] = self.balance.diagnostics()
         if self.staggered is not None:
-            block["staggered"] = {"source": self.staggered.source, "outcome": self.staggered.shown,
-                                  "cohorts": list(self.staggered.cohorts), "units": self.staggered.n_units,
-                                  "not_run": self.staggered.notes}
+            block["staggered"] = self.staggered.diagnostics()
         else:
             block["staggered"] = {"source": None}
         if self.book is not None:
@@ -589,10 +553,11 @@ class CCMCResult(ChapterResult):
                     f"with year effects relative to {fit.year_base}.")
         else:
             post = narrative.join([f"`{t}`" for t in fit.post_terms])
+            verb = "measures" if len(fit.post_terms) == 1 else "measure"
             pre = narrative.join([f"`{t}`" for t in fit.pre_terms])
             what = (f"The year effects are changes relative to {fit.year_base} common to all units; the `did` terms "
                     f"are the treated-control gap in each year minus the gap in {self.design.did_base}. {post} "
-                    f"measure what happened after {self.design.did_base}; {pre} measure how the gap moved "
+                    f"{verb} what happened after {self.design.did_base}; {pre} measure how the gap moved "
                     "before it and are the parallel-trend checks.")
         cluster = ("by unit" if panel.cluster == panel.unit else f"by `{panel.cluster}`")
         return (f"{what}{controls} Standard errors are clustered {cluster} ({fit.n_clusters} clusters) with the "
@@ -619,6 +584,10 @@ class CCMCResult(ChapterResult):
             text = f"**{self.label(outcome)}**: " + "; ".join(parts) + "."
             if outcome in self.pretrends:
                 text += " " + did.pretrend_sentence(self.pretrends[outcome], self.reference_label)
+                previous = self.previous_pretrends.get(outcome)
+                if previous is not None and previous.rejects() != self.pretrends[outcome].rejects():
+                    text += " " + did.pretrend_reference_sentence(self.pretrends[outcome], previous,
+                                                                  self.design.did_base)
             sens = self.sensitivity.get(outcome)
             if sens is not None and not sens.note:
                 text += " " + did.breakdown_sentence(did.term_label(sens.target), sens.breakdown_mbar)
@@ -691,7 +660,7 @@ class CCMCResult(ChapterResult):
             values[f"ccmc_{outcome}_pretrend_p"] = float(test.p_value)
             values[f"ccmc_text_{outcome}_pretrend"] = did.pretrend_sentence(test, self.reference_label)
         values["ccmc_n_failing_pretrend"] = sum(t.rejects() for t in self.pretrends.values())
-        values["ccmc_text_pretrends"] = self.pretrend_text()
+        values["ccmc_text_pretrends"] = did.pretrend_overview(self.pretrends, self.labels)
         for outcome, s in self.sensitivity.items():
             if s.note:
                 continue
@@ -746,8 +715,12 @@ class CCMCResult(ChapterResult):
         return " ".join(did.balance_sentence(self.balance, y, self.labels) for y in self.balance.years)
 
     def pretrend_text(self) -> str:
-        """Which outcomes fail the joint pre-trend test."""
-        return did.pretrend_overview(self.pretrends, self.labels)
+        """Which outcomes fail the joint pre-trend test, and what changes from the year before adoption."""
+        text = did.pretrend_overview(self.pretrends, self.labels)
+        lines = [f"- **{self.label(o)}**: " + did.pretrend_reference_sentence(self.pretrends[o], previous,
+                                                                             self.design.did_base)
+                 for o, previous in self.previous_pretrends.items() if o in self.pretrends]
+        return text + ("\n\n" + "\n".join(lines) if lines else "")
 
     def honest_text(self) -> str:
         """One line per outcome: what its breakdown value says (Markdown list)."""
@@ -775,7 +748,7 @@ class CCMCResult(ChapterResult):
         """What the staggered comparison shows, or why it was not run."""
         if self.staggered is None:
             return ("Not run on these data: every treated unit adopted in the same year, so two-way fixed effects "
-                    "compare treated units with never-treated ones only and the problem below does not arise. "
+                    "compare treated units with never-treated ones only and the problem described above does not arise. "
                     "With an adoption-year column holding several years (first_treated_column), this section "
                     "compares the two estimators on your data.")
         if not self.staggered.sides:
@@ -838,6 +811,8 @@ def run(prepared: CCMCPrepared) -> CCMCResult:
                                 years=prepared.design.balance_years)
     pretrends = {o: did.pretrend_test(fit) for o, fit in prepared.fits.items() if fit.pre_terms}
     sensitivity = {o: _sensitivity(prepared, o) for o in prepared.outcomes}
+    previous_pretrends = {o: did.pretrend_test(a.previous_fit) for o, a in sensitivity.items()
+                          if a.previous_fit is not None and a.previous_fit.pre_terms}
     try:
         staggered = _staggered(prepared)
     except PayreformError:  # pragma: no cover - every step above is checked; kept as a guard
@@ -846,7 +821,8 @@ def run(prepared: CCMCPrepared) -> CCMCResult:
     if prepared.book_data:
         main = pd.concat([fit.table().assign(outcome=o) for o, fit in prepared.fits.items()], ignore_index=True)
         book = _book_comparison(main, tuple(panel.controls))
-    return CCMCResult(prepared=prepared, balance=balance, pretrends=pretrends, sensitivity=sensitivity,
+    return CCMCResult(prepared=prepared, balance=balance, pretrends=pretrends,
+                      previous_pretrends=previous_pretrends, sensitivity=sensitivity,
                       staggered=staggered, book=book)
 
 

@@ -20,7 +20,7 @@ from payreform.did.event_study import term_label
 from payreform.inference import LinearCombination
 
 __all__ = ["balance_sentence", "breakdown_sentence", "claims_sentence", "digits_for", "effect_sentence",
-           "pretrend_overview",
+           "pretrend_overview", "pretrend_reference_sentence",
            "pretrend_sentence", "reference_sentence", "staggered_sentence"]
 
 
@@ -77,6 +77,35 @@ def pretrend_sentence(test: PretrendTest, reference: str, alpha: float = narrati
                 "reform with that difference.")
     return (f"The joint test of {terms} does not reject parallel pre-trends ({stat}): no evidence that the groups "
             f"were moving apart before {reference}, which does not prove that they were not.")
+
+
+def pretrend_reference_sentence(main: PretrendTest, previous: PretrendTest, did_base: int,
+                                alpha: float = narrative.ALPHA) -> str:
+    """Compare the joint pre-trend test with the adoption year and with the year before as reference.
+
+    With the adoption year as reference, the change from the year before to the adoption year
+    is among the "pre-period" terms; if the reform acted in its first year, that change is part
+    of the reform. The test measured from the year before leaves it out.
+
+    Examples
+    --------
+    >>> a = PretrendTest(("did1", "did2"), 9.0, 18.0, 2, 40, 0.0001, ())
+    >>> b = PretrendTest(("did1",), 0.5, 0.5, 1, 40, 0.48, ())
+    >>> pretrend_reference_sentence(a, b, 2014)[:75]
+    'Measured from 2013 instead, the earlier years show no evidence of diverging'
+    """
+    before = did_base - 1
+    stat = f"{narrative.fmt_p(previous.p_value)}"
+    if main.rejects(alpha) and not previous.rejects(alpha):
+        return (f"Measured from {before} instead, the earlier years show no evidence of diverging trends ({stat}): "
+                f"the rejection comes from the change between {before} and {did_base}, the adoption year, which "
+                "may be the reform's own first-year effect.")
+    if main.rejects(alpha):
+        return f"Measured from {before} instead, the test rejects as well ({stat}): the divergence predates {before}."
+    if previous.rejects(alpha):
+        return (f"Measured from {before} instead, the test rejects ({stat}): the years before {before} diverge, "
+                f"which the reference {did_base} hides.")
+    return f"Measured from {before} instead, the test does not reject either ({stat})."
 
 
 def pretrend_overview(tests: Mapping[str, PretrendTest], labels: Mapping[str, str],

@@ -12,7 +12,7 @@ same reference (the year before adoption), so that pre-period rows compare like 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +23,7 @@ from payreform.contracts import validate_panel
 from payreform.did.event_study import EventStudyResult, event_study, term_label
 from payreform.errors import ContractError, ParameterError, check_choice
 
-__all__ = ["BASE_PERIODS", "CONTROL_GROUPS", "CallawaySantAnnaResult", "callaway_santanna",
+__all__ = ["BASE_PERIODS", "CONTROL_GROUPS", "CallawaySantAnnaResult", "StaggeredComparison", "callaway_santanna",
            "staggered_comparison", "twfe_vs_callaway_santanna"]
 
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
@@ -324,36 +324,48 @@ def twfe_vs_callaway_santanna(twfe: EventStudyResult, cs: CallawaySantAnnaResult
     })
 
 
-def staggered_comparison(
-    data: pd.DataFrame,
-    *,
-    outcome: str,
-    unit: str,
-    time: str,
-    first_treated: str,
-    twfe: EventStudyResult | None = None,
-    noise_free: pd.DataFrame | None = None,
-    truth: Mapping[str, float] | None = None,
-) -> tuple[pd.DataFrame, CallawaySantAnnaResult]:
-    """Two-way fixed effects and Callaway-Sant'Anna (never treated, universal base) side by side.
+@dataclass(frozen=True, eq=False)
+class StaggeredComparison:
+    """Two-way fixed effects beside Callaway-Sant'Anna for several outcomes (see
+    :func:`staggered_comparison`).
 
-    Returns the :func:`twfe_vs_callaway_santanna` table with a readable ``label`` column, and the
-    Callaway-Sant'Anna result. ``twfe`` reuses an event study already fitted on ``data``. For
-    synthetic data, ``noise_free`` (the same design generated without noise) adds the columns
-    ``twfe_noise_free`` and ``cs_noise_free`` (what each estimator converges to: their distance
-    from the truth is bias, not chance) and ``truth`` (term -> planted value) a ``truth`` column.
-
-    Examples
-    --------
-    >>> from payreform.synth import ccmc
-    >>> keys = dict(unit="county_id", time="year", first_treated="first_treated")
-    >>> side, cs = staggered_comparison(ccmc.generate(seed=1, staggered=True), outcome="patient_satisfaction",
-    ...                                 noise_free=ccmc.generate(seed=1, staggered=True, noise_scale=0.0),
-    ...                                 **keys)
-    >>> list(side.columns)[:3], "cs_noise_free" in side
-    (['term', 'label', 'event_time'], True)
+    ``sides`` maps each outcome to its side-by-side table; ``notes`` the outcomes for which
+    Callaway-Sant'Anna could not be estimated to the reason; ``shown`` is the outcome a report
+    shows; ``source`` says where the panel came from.
     """
-    keys = {"outcome": outcome, "unit": unit, "time": time, "first_treated": first_treated}
+
+    source: str
+    shown: str
+    sides: dict = field(default_factory=dict, repr=False)
+    cs: dict = field(default_factory=dict, repr=False)
+    twfe: dict = field(default_factory=dict, repr=False)
+    cohorts: tuple[int, ...] = ()
+    n_units: int = 0
+    notes: dict = field(default_factory=dict)
+
+    def side(self, outcome: str | None = None) -> pd.DataFrame:
+        """The side-by-side table of one outcome (default: the one shown)."""
+        return self.sides[outcome or self.shown]
+
+    def diagnostics(self) -> dict:
+        """Source, outcome shown, adoption years, units and what could not be estimated."""
+        return {"source": self.source, "outcome": self.shown, "cohorts": list(self.cohorts),
+                "units": self.n_units, "not_run": dict(self.notes)}
+
+    def summary(self) -> str:
+        """One line per outcome: the largest TWFE - CS gap after adoption in TWFE standard errors."""
+        lines = []
+        for outcome, side in self.sides.items():
+            post = side[side["event_time"] >= 0]
+            gap = ((post["twfe_estimate"] - post["cs_estimate"]).abs() / post["twfe_std_error"]).max()
+            lines.append(f"{outcome}: TWFE and CS differ by up to {gap:.2f} standard errors after adoption")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"StaggeredComparison(source={self.source!r}, outcomes={list(self.sides)}, cohorts={list(self.cohorts)})"
+
+
+def _side_by_side(data, keys, twfe, noise_free, truth):
     twfe = twfe if twfe is not None else event_study(data, **keys)
     cs = callaway_santanna(data, **keys, base_period="universal", control_group="never_treated")
     side = twfe_vs_callaway_santanna(twfe, cs)
@@ -364,4 +376,54 @@ def staggered_comparison(
         side["cs_noise_free"] = side["term"].map(clean.set_index("term")["estimate"])
     if truth is not None:
         side["truth"] = side["term"].map(dict(truth))
-    return side, cs
+    return side, cs, twfe
+
+
+def staggered_comparison(
+    data: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    unit: str,
+    time: str,
+    first_treated: str,
+    twfe: Mapping[str, EventStudyResult] | None = None,
+    noise_free: pd.DataFrame | None = None,
+    truth: pd.DataFrame | None = None,
+    shown: str | None = None,
+    source: str = "data",
+) -> StaggeredComparison:
+    """Two-way fixed effects and Callaway-Sant'Anna (never treated, universal base) side by side.
+
+    For each outcome: the :func:`twfe_vs_callaway_santanna` table with a readable ``label``
+    column. ``twfe`` reuses event studies already fitted on ``data``. For synthetic data,
+    ``noise_free`` (the same design generated without noise) adds the columns ``twfe_noise_free``
+    and ``cs_noise_free`` (what each estimator converges to: their distance from the truth is
+    bias, not chance), and ``truth`` (columns outcome, term, value) a ``truth`` column. An
+    outcome for which Callaway-Sant'Anna cannot be estimated is noted, not raised.
+
+    Examples
+    --------
+    >>> from payreform.synth import ccmc
+    >>> keys = dict(unit="county_id", time="year", first_treated="first_treated")
+    >>> comparison = staggered_comparison(ccmc.generate(seed=1, staggered=True), outcomes=["patient_satisfaction"],
+    ...                                   noise_free=ccmc.generate(seed=1, staggered=True, noise_scale=0.0),
+    ...                                   **keys)
+    >>> side = comparison.side()
+    >>> list(side.columns)[:3], "cs_noise_free" in side
+    (['term', 'label', 'event_time'], True)
+    """
+    sides, cs_fits, fits, notes = {}, {}, {}, {}
+    for outcome in outcomes:
+        planted = None if truth is None else truth[truth["outcome"] == outcome].set_index("term")["value"]
+        keys = {"outcome": outcome, "unit": unit, "time": time, "first_treated": first_treated}
+        try:
+            sides[outcome], cs_fits[outcome], fits[outcome] = _side_by_side(
+                data, keys, (twfe or {}).get(outcome), noise_free, planted)
+        except (ContractError, ParameterError) as error:
+            notes[outcome] = str(error)
+    panel = validate_panel(data, unit=unit, time=time, outcomes=list(outcomes), first_treated=first_treated,
+                           require_never_treated=False)
+    cohorts = tuple(c for c in panel.adoption_years if c <= panel.years[-1])
+    shown = shown if shown in sides else next(iter(sides), list(outcomes)[0])
+    return StaggeredComparison(source=source, shown=shown, sides=sides, cs=cs_fits, twfe=fits, cohorts=cohorts,
+                               n_units=panel.n_units, notes=notes)
