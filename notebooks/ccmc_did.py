@@ -223,11 +223,11 @@ display(result.honest_table().style.format(precision=3, na_rep="").hide(axis="in
 # %% [markdown]
 # ### The choice of reference year
 #
-# The reference year of the interactions is the adoption year. If the reform already acted in
-# that year, the change in the gap from the year before to the adoption year is part of the
-# reform, yet the relative-magnitude bound counts it as a pre-reform divergence. Measuring the
-# terms from the year before adoption instead shows how much the conclusion depends on that
-# choice:
+# With one adoption year, the reference year of the interactions is the adoption year. If the
+# reform already acted in that year, the change in the gap from the year before to the adoption
+# year is part of the reform, yet the relative-magnitude bound counts it as a pre-reform
+# divergence. Measuring the terms from the year before adoption instead shows how much the
+# conclusion depends on that choice:
 
 # %%
 display(Markdown(result.reference_text()))
@@ -267,7 +267,7 @@ if result.staggered is not None and result.staggered.sides:
     display(Markdown(f"Outcome shown: **{result.label(result.staggered.shown)}** "
                      f"({result.staggered.n_units} units, adoption in "
                      f"{', '.join(map(str, result.staggered.cohorts))})."))
-    display(side.style.format(precision=2).hide(axis="index"))
+    display(side.style.format(precision=3).hide(axis="index"))
     show("staggered")
 
 # %% [markdown]

@@ -247,19 +247,21 @@ def staggered_sentence(side: pd.DataFrame) -> str:
     if not post.empty:
         gap = (post["twfe_estimate"] - post["cs_estimate"]).abs() / post["twfe_std_error"]
         worst = post.iloc[int(np.argmax(gap.to_numpy()))]
+        digits = digits_for(float(worst["twfe_std_error"]))
         parts.append(f"After adoption the two differ by up to {narrative.fmt(float(gap.max()), 1)} standard errors "
-                     f"({term_label(worst['term'])}: {narrative.fmt(worst['twfe_estimate'])} against "
-                     f"{narrative.fmt(worst['cs_estimate'])}).")
+                     f"({term_label(worst['term'])}: {narrative.fmt(worst['twfe_estimate'], digits)} against "
+                     f"{narrative.fmt(worst['cs_estimate'], digits)}).")
     if {"twfe_noise_free", "cs_noise_free", "truth"} <= set(side.columns):
         bias = (side["twfe_noise_free"] - side["truth"]).abs() / side["twfe_std_error"]
         cs_bias = (side["cs_noise_free"] - side["truth"]).abs() / side["cs_std_error"]
         worst = side.iloc[int(np.argmax(bias.to_numpy()))]
+        digits = digits_for(float(worst["twfe_std_error"]))
         cs_text = ("Callaway-Sant'Anna recovers it exactly" if float(cs_bias.max()) < 1e-6 else
                    f"Callaway-Sant'Anna misses it by up to {narrative.fmt(float(cs_bias.max()), 1)} standard errors")
         parts.append(f"On the same design without noise, where chance plays no part, two-way fixed effects miss "
                      f"the planted effect by up to {narrative.fmt(float(bias.max()), 1)} standard errors "
-                     f"({term_label(worst['term'])}: {narrative.fmt(worst['twfe_noise_free'])} against "
-                     f"{narrative.fmt(worst['truth'])}); {cs_text}.")
+                     f"({term_label(worst['term'])}: {narrative.fmt(worst['twfe_noise_free'], digits)} against "
+                     f"{narrative.fmt(worst['truth'], digits)}); {cs_text}.")
     return " ".join(parts)
 
 
