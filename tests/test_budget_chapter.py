@@ -4,6 +4,9 @@ one-line refusals (in prepare and through `payreform run`), and sentences flippe
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -209,3 +212,14 @@ def test_figures_draw(book):
         fig = book.figure(name)
         assert fig.axes
         plt.close(fig)
+
+
+def test_the_book_page_claims_hold(book):
+    """book/sanming_itsa.md describes the book county's saving in words around glued numbers."""
+    values = book.glue_values()
+    assert values["budget_ratchet_loss"] > 0  # "lowers the budgets that follow"
+    assert values["budget_other_net_change"] > 0  # "its net gain is"
+    assert values["budget_impm_net_change"] > values["budget_other_net_change"]
+    page = (Path(__file__).resolve().parents[1] / "book" / "sanming_itsa.md").read_text(encoding="utf-8")
+    for key in re.findall(r"sanming_budget\.py::(\w+)", page):
+        assert key in values, key

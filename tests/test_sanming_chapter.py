@@ -5,6 +5,7 @@ study facts, one-line refusals, and every sentence flipped by the number it desc
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
@@ -316,3 +317,16 @@ def test_figures_draw(book):
         plt.close(fig)
     with pytest.raises(KeyError, match="no figure"):
         book.figure("nothing")
+
+
+def test_the_book_page_claims_hold(book):
+    """book/sanming_itsa.md states these in words around glued numbers; they must stay true."""
+    totals = sanming.totals_consistency().set_index(["group", "outcome", "term"])["gap_in_se"]
+    assert abs(totals["hospital", "medical_expenditure", "beta3"]) < 2  # "one of the milder cases"
+    assert totals["community", "medical_expenditure", "beta3"] > 0  # "growth faster after the reform"
+    assert all(b["beta3"][0] < 0 for b in sanming.PUBLISHED.values())  # "Table 4's is negative in all of them"
+    values = book.glue_values()
+    assert values["sanming_beta3_sign_truth"] < values["sanming_beta3_series"]  # "cannot reproduce ... series by series"
+    page = (sanming_paper.published.data_directory().parents[1] / "book" / "sanming_itsa.md").read_text(encoding="utf-8")
+    for key in re.findall(r"sanming_itsa\.py::(\w+)", page):
+        assert key in values or key.startswith("sanming_mc_") or key == "sanming_text_beta3_year_pct", key

@@ -683,6 +683,9 @@ def _book_glue(book: sanming_paper.PaperComparison, t0: int) -> dict[str, Any]:
     fund = book.fund
     values["sanming_balance_rate_first"] = float(fund["balance_rate_pct"].iloc[0])
     values["sanming_balance_rate_last"] = float(fund["balance_rate_pct"].iloc[-1])
+    insured = fund["employee_insured_10k"] + fund["resident_insured_10k"]
+    values["sanming_insured_first_m"] = float(insured.iloc[0] / 100)
+    values["sanming_insured_last_m"] = float(insured.iloc[-1] / 100)
     table1 = published.load("sanming_table1_expenditure")
     growth = 100 * table1["hospital_expenditure_10k"].pct_change()
     for year, value in zip(table1["year"].iloc[1:], growth.iloc[1:], strict=True):
