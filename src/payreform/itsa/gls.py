@@ -142,7 +142,7 @@ def ar1_gls(y: np.ndarray, x: np.ndarray, reml: bool = True) -> GLSFit:
     ...     e[t] = 0.6 * e[t - 1] + rng.normal()
     >>> fit = ar1_gls(1 + 0.1 * np.arange(40.0) + e, x)
     >>> 0.2 < fit.ar[0] < 0.9, fit.df
-    (True, 38)
+    (True, 38.0)
     """
     y = np.asarray(y, dtype=float)
     grid = ar1_profile(y[:, None], x, RHO_GRID, reml)[:, 0]
@@ -170,7 +170,7 @@ def prais_winsten(y: np.ndarray, x: np.ndarray, tol: float = 1e-10, max_iter: in
     >>> x = np.column_stack([np.ones(30), np.arange(30.0)])
     >>> y = 2 + 0.5 * np.arange(30.0) + np.sin(np.arange(30.0))
     >>> fit = prais_winsten(y, x)
-    >>> fit.method, round(fit.params[1], 2)
+    >>> fit.method, round(float(fit.params[1]), 2)
     ('prais_winsten', 0.49)
     """
     y = np.asarray(y, dtype=float)
