@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from payreform import itsa, narrative, plots, published
+from payreform import itsa, narrative, plots
 from payreform.chapters import sanming_paper
 from payreform.chapters.base import (
     COMMON_PARAMETERS,
@@ -47,6 +47,7 @@ from payreform.chapters.itsa_common import (
     resolve_seasonal,
 )
 from payreform.chapters.result import ChapterResult
+from payreform.chapters.sanming_paper import findings_text, table4_text, totals_text  # noqa: F401 - re-exported
 from payreform.contracts import (
     GroupedTimeSeriesData,
     TimeSeriesData,
@@ -612,7 +613,7 @@ class SanmingResult(ChapterResult):
         values["sanming_n_pre"], values["sanming_n_post"] = self.first.n_pre, self.first.n_post
         values["sanming_t0"] = int(self.first.n_pre + 1)
         if self.book is not None:
-            values |= _book_glue(self.book, self.first.n_pre + 1)
+            values |= sanming_paper.book_glue(self.book, self.first.n_pre + 1)
         return values
 
     # ------------------------------------------------------------------ figures
@@ -646,51 +647,6 @@ class SanmingResult(ChapterResult):
         if self.book is not None and name in ("coefficients", "published_shares", "totals_consistency"):
             return getattr(figures, f"{name}_figure")(self)
         raise KeyError(f"no figure '{name}'; available: {', '.join(self.figure_names())}")
-
-
-def _book_glue(book: sanming_paper.PaperComparison, t0: int) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    comparison = book.comparison
-    terms = comparison[comparison["term"].isin(["beta1", "beta2", "beta3"])]
-    values["sanming_n_covered"] = int(terms["covers_truth"].sum())
-    values["sanming_n_intervals"] = int(terms["covers_truth"].notna().sum())
-    paper = terms.dropna(subset=["paper"])
-    values["sanming_n_cover_paper"] = int(((paper["ci_low"] <= paper["paper"]) & (paper["paper"] <= paper["ci_high"])).sum())
-    values["sanming_n_paper_terms"] = len(paper)
-    agreement = book.sign_agreement()
-    values["sanming_beta3_sign_estimates"] = agreement["estimates"]
-    values["sanming_beta3_sign_truth"] = agreement["truth"]
-    values["sanming_beta3_series"] = agreement["series"]
-    values["sanming_max_total_gap_pct"] = float(100 * (book.annual_sums["ratio"] - 1).abs().max())
-    strongest = book.strongest_misfit()
-    values["sanming_misfit_series"] = f"{strongest['group']} {strongest['outcome'].replace('_', ' ')}"
-    values["sanming_misfit_table4"] = float(strongest["table4"])
-    values["sanming_misfit_table4_se"] = float(strongest["table4_se"])
-    values["sanming_misfit_totals"] = float(strongest["from_totals"])
-    values["sanming_misfit_gap_se"] = float(strongest["gap_in_se"])
-    beta3 = book.totals[book.totals["term"] == "beta3"]
-    values["sanming_n_misfit_2se"] = int((beta3["gap_in_se"].abs() >= 2).sum())
-    values["sanming_n_misfit_series"] = len(beta3)
-    table4 = sanming.published().set_index(["group", "outcome", "term"])["estimate"]
-    jump = table4["community", "inpatient_volume", "beta2"] + table4["community", "inpatient_volume", "beta3"] * t0
-    values["sanming_paper_jump_community_inpatient"] = float(jump)
-    values["sanming_paper_jump_community_inpatient_pct"] = float(100 * np.expm1(jump))
-    values["sanming_n_table4_flagged"] = int(book.table4["flagged"].sum())
-    for row in book.table4[book.table4["flagged"]].itertuples():
-        key = f"sanming_t4_{row.group}_{row.outcome}_{row.term}"
-        values[f"{key}_p_printed"] = float(row.printed_p)
-        values[f"{key}_p_high"] = float(row.p_high)
-    fund = book.fund
-    values["sanming_balance_rate_first"] = float(fund["balance_rate_pct"].iloc[0])
-    values["sanming_balance_rate_last"] = float(fund["balance_rate_pct"].iloc[-1])
-    insured = fund["employee_insured_10k"] + fund["resident_insured_10k"]
-    values["sanming_insured_first_m"] = float(insured.iloc[0] / 100)
-    values["sanming_insured_last_m"] = float(insured.iloc[-1] / 100)
-    table1 = published.load("sanming_table1_expenditure")
-    growth = 100 * table1["hospital_expenditure_10k"].pct_change()
-    for year, value in zip(table1["year"].iloc[1:], growth.iloc[1:], strict=True):
-        values[f"sanming_hospital_expenditure_growth_{year}"] = float(value)
-    return values
 
 
 # ----------------------------------------------------------------------------- sentences chosen by the numbers
@@ -780,50 +736,6 @@ def sensitivity_text(result: SanmingResult) -> str:
     names = [result.series_label(r.group, r.outcome) for r in fragile.itertuples()]
     return (f"For {len(names)} of the {n} series ({narrative.join(names)}) β3 is significant at 5% under some "
             "choices and not under others: such a conclusion rests on the choice, not on the data.")
-
-
-def totals_text(result: SanmingResult) -> str:
-    """The paper's tables against each other: the institution-type series whose β3 the totals contradict most."""
-    if result.book is None:
-        return ""
-    row = result.book.strongest_misfit()
-    beta3 = result.book.totals[result.book.totals["term"] == "beta3"]
-    n_far = int((beta3["gap_in_se"].abs() >= 2).sum())
-    side = "faster" if row["from_totals"] > row["table4"] else "slower"
-    return (f"The clearest case is {sanming.GROUP_LABELS[row['group']].lower()}' "
-            f"{sanming.OUTCOME_LABELS[row['outcome']].split(' (')[0].lower()}: the yearly totals, read as a segmented "
-            f"line, imply β3 = {narrative.fmt(row['from_totals'], 4)} (growth {side} after the reform), while Table 4 "
-            f"prints {narrative.fmt(row['table4'], 3)} (SE {narrative.fmt(row['table4_se'], 3)}), "
-            f"{narrative.fmt(abs(row['gap_in_se']), 1)} standard errors apart. For {n_far} of the {len(beta3)} series "
-            "the gap is 2 standard errors or more.")
-
-
-def findings_text(result: SanmingResult) -> str:
-    """Does this run show the paper's direction of the slope changes, and can the synthetic data show it?"""
-    if result.book is None:
-        return ""
-    agreement = result.book.sign_agreement()
-    return (f"Table 4 reports a slower trend after the reform (β3 < 0) in all {agreement['series']} series. The "
-            f"synthetic data, which must add up to the yearly totals, carry a negative β3 in "
-            f"{agreement['truth']} of them; this run's estimates are negative in {agreement['estimates']}. "
-            + ("The synthetic city therefore cannot reproduce the paper's findings series by series: where the totals "
-               "say growth sped up, no draw of the noise makes it slow down on average."
-               if agreement["truth"] < agreement["series"] else
-               "The truth the data carry has the paper's direction everywhere."))
-
-
-def table4_text(result: SanmingResult) -> str:
-    """Table 4's printed P-values that its coefficients and standard errors cannot produce."""
-    if result.book is None:
-        return ""
-    flagged = result.book.table4[result.book.table4["flagged"]]
-    if flagged.empty:
-        return "Every printed P of Table 4 is compatible with its coefficient and standard error."
-    items = [f"{r.group} {r.outcome.replace('_', ' ')} {r.term} ({narrative.fmt(r.estimate, 3)}, SE "
-             f"{narrative.fmt(r.std_error, 3)}: P at most {narrative.fmt(r.p_high, 3)}, printed {narrative.fmt(r.printed_p, 3)})"
-             for r in flagged.itertuples()]
-    return (f"{len(flagged)} printed P-values of Table 4 cannot come from the printed coefficient and standard error, "
-            f"even allowing for rounding: {narrative.join(items)}.")
 
 
 CHAPTER = Chapter(
