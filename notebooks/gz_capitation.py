@@ -29,6 +29,7 @@
 # %% tags=["parameters"]
 data = None  # path to a CSV, Excel or Parquet file of person-years; None means the synthetic city
 sheet = None  # Excel only: the sheet to read; None means the first
+language = "en"  # "en" or "zh": language of report.docx, tables.xlsx and figure labels
 seed = 20240101  # seed of the synthetic city
 output_dir = "reports/gz-capitation"  # results.json, tables/ and figures/ go here
 scale = 0.01  # synthetic city only: 1 means the full city (about 18 million person-years)
@@ -366,30 +367,32 @@ both[["weighting", "scheme", "dimension", "adjusted_rand_index", "published_is_o
 # ````
 
 # %% tags=["book-only"]
+import numpy as np  # noqa: E402
+
 from payreform.synth import gz  # noqa: E402
 
-city = gz.generate(seed=seed, scale=0.01)
+book_scale = scale if result.book_data else 0.002  # this page's city, or a small one
+book = result if result.book_data else chapter.run(chapter.prepare(parameters={"scale": book_scale}))
+city = gz.generate(seed=seed, scale=book_scale)
 year = city["year"].max()
-people = city[(city["scheme"] == "UEBHI") & (city["year"] == year)].copy()
-book = result if result.book_data else chapter.run(chapter.prepare())
+people = city[(city["scheme"] == "UEBHI") & (city["year"] == year)].reset_index(drop=True)
 structure = book.analysis.standards.structures["UEBHI"]
-band = cap.AGE_BANDS
-people["age_group"] = [structure.age_groups[band[i]] for i in cap.age_band_of(people["age"])]
-count = people["ocsd"].map(lambda t: 0 if t == "" else len(t.split(";")))
-state = ["none" if n == 0 else f"single:{structure.single_groups[t]}" if n == 1 else
-         "two" if n == 2 else "three" for n, t in zip(count, people["ocsd"], strict=True)]
-people["ocsd_group"] = [structure.states[s] for s in state]
+band = pd.Series(cap.AGE_BANDS)[cap.age_band_of(people["age"])].to_numpy()
+n = (people["ocsd"].str.count(";") + (people["ocsd"] != "")).to_numpy()
+disease = np.where(n == 0, "none", np.where(n == 1, people["ocsd"],
+                                            np.where(n == 2, "two", "three")))
+single = "single:" + people["ocsd"].map(structure.single_groups).fillna(0).astype(int).astype(str)
+people["age_group"] = pd.Series(band).map(structure.age_groups)
+people["ocsd_group"] = pd.Series(np.where(n == 1, single, disease)).map(structure.states)
 people["inpatient"] = people["inpatient_prev_year"]
 people["standard"], _ = book.analysis.standards.predict(people, "UEBHI", year)
+# each person's true expected cost: the planted mean of their cell
 planted = gz.calibration().query("scheme == 'UEBHI' and year == @year")
-cell_mean = planted.assign(total=planted["persons"] * planted["mean"]).groupby(
+planted = planted.assign(total=planted["persons"] * planted["mean"]).groupby(
     ["gender", "band", "state", "inpatient"])[["total", "persons"]].sum()
-cell_mean = cell_mean["total"] / cell_mean["persons"]
-people["band"] = [band[i] for i in cap.age_band_of(people["age"])]
-people["state"] = [t if n == 1 else "none" if n == 0 else "two" if n == 2 else "three"
-                   for n, t in zip(count, people["ocsd"], strict=True)]
-people["expected"] = cell_mean.reindex(pd.MultiIndex.from_frame(
-    people[["gender", "band", "state", "inpatient"]])).to_numpy()
+truth = planted["total"] / planted["persons"]
+people["expected"] = truth.reindex(pd.MultiIndex.from_arrays(
+    [people["gender"], band, disease, people["inpatient"]])).to_numpy()
 people["tenth"] = pd.qcut(people["fund_exp"].rank(method="first"), 10, labels=range(1, 11))
 by_tenth = people.groupby("tenth", observed=True)[["fund_exp", "standard", "expected"]].sum()
 pd.DataFrame({"estimated standards": by_tenth["fund_exp"] / by_tenth["standard"],
@@ -416,8 +419,7 @@ pd.DataFrame({"estimated standards": by_tenth["fund_exp"] / by_tenth["standard"]
 # ````
 
 # %% tags=["book-only"]
-strict = chapter.run(chapter.prepare(parameters={"min_cell_size": 50, "seed": seed,
-                                                 "scale": scale}))
+strict = chapter.run(chapter.prepare(parameters={"min_cell_size": 50, "scale": book_scale}))
 strict_values = strict.glue_values()
 print("\n".join(strict.pooled()))
 print(strict_values["gz_n_suppressed"], "of", strict_values["gz_n_cells"],

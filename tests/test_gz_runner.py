@@ -184,3 +184,15 @@ def test_registry_matches_the_notebook(tmp_path):
         assert eval(info["default"]) == defaults[name], name  # noqa: S307 - our notebook's literals
     names = [p.name for p in chapter.PARAMETERS]
     assert names[:2] == ["data", "sheet"] and names[-1] == "prepared_input"
+
+
+def test_report_texts_in_both_languages(result):
+    labels = result.term_labels()
+    assert labels["gender_age_2_3"] == "women × age group 3"
+    assert labels["ocsd_1"].startswith("OCSD 1 (")
+    assert "年龄组" in result.term_labels("zh")["gender_age_2_3"]
+    base, target = gz.YEARS
+    text = result.method_text()
+    assert f"{base} and {target}" in text and "first peak" in text
+    assert f"{target}" in result.method_text("zh")
+    assert len(result.limitations()) == len(result.limitations("zh")) == 3

@@ -83,16 +83,17 @@ class CapitationAnalysis:
         persons behind any coefficient it adds up)."""
         grid = self.standards.standards_table()
         q = stats.norm.ppf(0.975)
-        support = []
-        coefficients = self.standards.coefficients.set_index(["scheme", "year", "term"])
-        for row in grid.itertuples():
-            structure = self.standards.structures[row.scheme]
-            design, terms = structure.design(np.array([row.gender]), np.array([row.age_group]),
-                                             np.array([row.ocsd_group]),
-                                             np.array([row.inpatient]))
-            used = [t for t, x in zip(terms, design[0], strict=True) if x]
-            support.append(min(coefficients.loc[(row.scheme, row.year, t), "persons"]
-                               for t in used))
+        coefficients = self.standards.coefficients
+        support = np.full(len(grid), np.nan)
+        for (scheme, year), rows in grid.groupby(["scheme", "year"], sort=False):
+            structure = self.standards.structures[scheme]
+            design, terms = structure.design(*(rows[c].to_numpy() for c in (
+                "gender", "age_group", "ocsd_group", "inpatient")))
+            persons = (coefficients[(coefficients["scheme"] == scheme)
+                                    & (coefficients["year"] == year)]
+                       .set_index("term")["persons"].reindex(terms).to_numpy(float))
+            support[rows.index.to_numpy()] = np.where(design != 0, persons[None, :],
+                                                      np.inf).min(axis=1)
         return pd.DataFrame({
             "term": [standard_name(*r) for r in grid[["gender", "age_group", "ocsd_group",
                                                       "inpatient"]].itertuples(index=False)],

@@ -366,6 +366,7 @@ class PaymentStandards:
     min_cell_size: int
     atoms: pd.DataFrame = field(repr=False)
     fits: dict[tuple[str, int], Fit] = field(repr=False)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def schemes(self) -> tuple[str, ...]:
@@ -418,6 +419,12 @@ class PaymentStandards:
         and ``observed_mean`` of cells under ``min_cell_size`` persons are suppressed. With
         ``include_los`` the standard is for a stay of 0 days (add the ``los`` coefficient per day).
         """
+        key = (scheme, None if year is None else int(year))
+        if key not in self._cache:
+            self._cache[key] = self._standards_table(scheme, year)
+        return self._cache[key].copy()
+
+    def _standards_table(self, scheme: str | None, year: int | None) -> pd.DataFrame:
         rows = []
         for s in self.schemes if scheme is None else [scheme]:
             structure = self.structures[s]

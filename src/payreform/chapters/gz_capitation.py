@@ -34,6 +34,7 @@ from payreform.capitation.schema import check_min_cell_size
 from payreform.chapters import gz_text
 from payreform.chapters.base import (
     COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     RUNTIME_PARAMETERS,
     SOURCE_DATA,
     Chapter,
@@ -55,6 +56,7 @@ COLUMN_NAMES = ("person_id", "year", "scheme", "gender", "age", "ocsd", "inpatie
 
 PARAMETERS = (
     *COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     Parameter("seed", "int", gz.DEFAULT_SEED, "seed of the synthetic city"),
     Parameter("output_dir", "str", "reports/gz-capitation",
               "folder for results.json, tables/ and figures/"),
@@ -400,6 +402,71 @@ class GZResult(ChapterResult):
                                            self.min_cell_size),
         ]
         return "\n\n".join(lines)
+
+    def term_labels(self, language: str = "en") -> dict[str, str]:
+        """Readable names of the payment model's terms and the cells' standards."""
+        zh = language == "zh"
+        labels = {"intercept": "截距" if zh else "intercept",
+                  "inpatient_1": "上年住院" if zh else "hospitalised in the previous year",
+                  "gender": "女性" if zh else "female", "age": "年龄（岁）" if zh else "age (years)",
+                  "ocsd": "患门诊慢特病" if zh else "any chronic or special disease",
+                  "inpatient": "上年住院" if zh else "hospitalised in the previous year",
+                  "los": "住院天数" if zh else "length of stay (days)"}
+        sex = {"1": "男" if zh else "men", "2": "女" if zh else "women"}
+        for structure in self.analysis.standards.structures.values():
+            for term in structure.terms():
+                bits = term.split("_")
+                if term.startswith("gender_age_"):
+                    labels[term] = (f"{sex[bits[2]]} × 年龄组 {bits[3]}" if zh
+                                    else f"{sex[bits[2]]} × age group {bits[3]}")
+                elif term.startswith("age_"):
+                    labels[term] = f"年龄组 {bits[1]}" if zh else f"age group {bits[1]}"
+                elif term.startswith("ocsd_"):
+                    name = structure.ocsd_labels.get(int(bits[1]), bits[1])
+                    labels[term] = f"病种组 {bits[1]}（{name}）" if zh else f"OCSD {bits[1]} ({name})"
+        return labels
+
+    def method_text(self, language: str = "en") -> str:
+        """The method of this run in one paragraph (English or Chinese)."""
+        base, target = self.years
+        s = self.settings
+        if language == "zh":
+            return (f"按险种和年度，以 DuckDB 一次扫描人-年结算记录，汇总到单元格（计数、合计、平方和），"
+                    f"由此精确得到个人层面的 OLS 系数和 HC1 稳健标准误。先以多元线性回归筛选风险因素"
+                    f"（性别、年龄、门诊慢特病、上年住院、住院天数）；再以一维 K 均值的精确解将年龄段和单病种"
+                    f"按 {target} 年人均基金支出分组（组数取 Calinski-Harabasz 指数的第一个峰值，无峰值时取"
+                    f"组内平方和的拐点）；然后以性别×年龄组、病种组和上年住院为自变量估计 {base} 年和 {target} "
+                    f"年的支付标准，按权重 ω 加权（步长 {s['omega_step']}），用于 {target} 年参保人，并计算"
+                    f"按预测费用十分位的预测比。少于 {self.min_cell_size} 人的组合并到相邻组，任何公布的数字"
+                    "都不基于更少的人。")
+        return (f"Per insurance scheme and year, the person-year records were reduced in one DuckDB pass "
+                f"to cell statistics (counts, sums and sums of squares), which give the person-level OLS "
+                f"coefficients and HC1 standard errors exactly. Risk factors were screened by multiple "
+                f"linear regression (gender, age, any chronic or special disease, hospitalisation in the "
+                f"previous year, length of stay); age bands and single diseases were grouped by exact "
+                f"one-dimensional k-means of their {target} per-capita fund expenditure (the number of "
+                f"groups at the first peak of the Calinski-Harabasz index, or the elbow of the within-group "
+                f"sum of squares when there is none); the payment standards of {base} and {target} were "
+                f"estimated on gender x age group, disease group and previous-year hospitalisation, blended "
+                f"with weight omega on {target} (steps of {s['omega_step']}) and applied to the {target} "
+                f"persons; predictive ratios were computed by tenth of predicted cost. Groups of fewer than "
+                f"{self.min_cell_size} persons were pooled with a neighbour; no published number rests on "
+                "fewer persons.")
+
+    def limitations(self, language: str = "en") -> list[str]:
+        """What the method cannot show."""
+        zh = language == "zh"
+        return [
+            "“节约”来自用较早年份的标准支付当年的人群；它不说明医疗服务是否更有效率。" if zh else
+            "The simulated savings come from paying this year's persons partly at an earlier year's "
+            "standards; they say nothing about whether care became more efficient.",
+            "模型只含性别、年龄、所列病种和上年住院；模型未解释的费用差异仍可能引发选择病人。" if zh else
+            "The standards use only gender, age, the listed diseases and previous hospitalisation; what "
+            "they leave unexplained can still reward a provider for choosing patients.",
+            "标准是两年的回归估计；人群或目录变化时需要重新估计。" if zh else
+            "The standards are regression estimates from two years; a change of population, catalogue or "
+            "prices calls for new estimates.",
+        ]
 
     def warnings(self) -> list[str]:
         """Pooled groups, suppressed cells, k chosen by the fallback rule, unused years..."""
