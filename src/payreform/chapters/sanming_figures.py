@@ -88,7 +88,9 @@ def coefficients_figure(result: SanmingResult) -> Figure:
             if (i, j) != (0, 0):
                 ax.get_legend().remove()
             else:
-                ax.legend(fontsize=6.5, loc="best")
+                handles, labels = ax.get_legend_handles_labels()
+                labels = ["truth the data carry" if label == "planted truth" else label for label in labels]
+                ax.legend(handles, labels, fontsize=6.5, loc="best")
     fig.tight_layout()
     return fig
 
