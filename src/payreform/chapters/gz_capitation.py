@@ -555,6 +555,7 @@ class GZResult(ChapterResult):
         return {
             "gz_n_covered": int(covered.sum()), "gz_n_intervals": int(covered.notna().sum()),
             "gz_se_ratio_full_city": ratio, "gz_half_width_factor": 1 / ratio,
+            "gz_variance_factor": 1 / ratio**2,
             "gz_paper_savings_pct_printed": book.savings["printed_pct"],
             "gz_paper_savings_pct_recomputed": book.savings["recomputed_pct"],
             "gz_paper_savings_pct_largest": book.savings["largest_by_rounding_pct"],
