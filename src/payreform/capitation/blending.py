@@ -98,8 +98,15 @@ def simulate_blending(
 
     Examples
     --------
-    >>> simulation = simulate_blending(standards)  # doctest: +SKIP
-    >>> simulation.at(0.5)  # doctest: +SKIP
+    >>> from payreform.capitation import cell_statistics, paper_groupings, payment_standards
+    >>> from payreform.synth import gz
+    >>> cells = cell_statistics(gz.generate(seed=1, scale=0.002))
+    >>> standards = payment_standards(cells, *paper_groupings())
+    >>> simulation = simulate_blending(standards, omegas=[0.0, 0.5, 1.0])
+    >>> bool(simulation.at(1.0)["savings_pct"].abs().max() < 1e-9)  # OLS: the fitted year exactly
+    True
+    >>> bool(simulation.at(0.0).set_index("scheme").loc["total", "savings_pct"] > 0)
+    True
     """
     omegas = np.asarray(omega_grid(0.1) if omegas is None else omegas, dtype=float)
     if omegas.size == 0 or np.any(~np.isfinite(omegas)) or np.any((omegas < 0) | (omegas > 1)):

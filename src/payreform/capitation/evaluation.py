@@ -116,7 +116,14 @@ def predictive_ratios(
 
     Examples
     --------
-    >>> ratios = predictive_ratios(standards)  # doctest: +SKIP
+    >>> from payreform.capitation import cell_statistics, paper_groupings, payment_standards
+    >>> from payreform.synth import gz
+    >>> cells = cell_statistics(gz.generate(seed=1, scale=0.002))
+    >>> standards = payment_standards(cells, *paper_groupings())
+    >>> table = predictive_ratios(standards, omegas=(1.0,)).table()
+    >>> inside = table[table["dimension"] == "ocsd_group"]
+    >>> bool(np.allclose(inside["ratio"], 1.0))  # the normal equations, in sample
+    True
     """
     min_cell_size = (standards.min_cell_size if min_cell_size is None
                      else check_min_cell_size(min_cell_size))
@@ -206,7 +213,13 @@ def fit_statistics(standards: PaymentStandards, *,
 
     Examples
     --------
-    >>> fit_statistics(standards).table()  # doctest: +SKIP
+    >>> from payreform.capitation import cell_statistics, paper_groupings, payment_standards
+    >>> from payreform.synth import gz
+    >>> standards = payment_standards(cell_statistics(gz.generate(seed=1, scale=0.002)),
+    ...                               *paper_groupings())
+    >>> fit = fit_statistics(standards).table()
+    >>> sorted(set(fit["kind"]))
+    ['blend', 'in-sample', 'out-of-sample']
     """
     base_year, target_year = standards.years
     cases = []

@@ -73,8 +73,12 @@ def grouping_sentence(grouping: Grouping) -> str:
 
     Examples
     --------
-    >>> grouping_sentence(ages)  # doctest: +SKIP
-    'Age bands: 3 groups for A and 4 for B, by the first peak of the Calinski-Harabasz index.'
+    >>> frame = pd.DataFrame({"person_id": range(120), "year": 2010, "scheme": "A", "gender": 1,
+    ...     "age": 50, "ocsd": ["D1", "D2", "D3", "D4"] * 30, "inpatient_prev_year": 0, "los": 0,
+    ...     "fund_exp": [900.0, 880.0, 200.0, 210.0] * 30})
+    >>> from payreform.capitation import cell_statistics, group_diseases
+    >>> grouping_sentence(group_diseases(cell_statistics(frame), k=2))
+    'Single diseases: 2 groups for A, by the number set for this run.'
     """
     what = "Age bands" if grouping.dimension == "age_band" else "Single diseases"
     by_rule: dict[str, list[str]] = {}

@@ -18,7 +18,11 @@ def calinski_harabasz_figure(grouping, ax: Axes | None = None, title: str | None
 
     Examples
     --------
-    >>> fig = calinski_harabasz_figure(ages)  # doctest: +SKIP
+    >>> from payreform.capitation import cell_statistics, group_age_bands
+    >>> from payreform.synth import gz
+    >>> ages = group_age_bands(cell_statistics(gz.generate(seed=1, scale=0.002)))
+    >>> len(calinski_harabasz_figure(ages).axes[0].lines) >= 2
+    True
     """
     fig, ax = _axes(ax, (6.5, 3.8))
     curve = grouping.curve
@@ -49,7 +53,13 @@ def standards_heatmap(standards, scheme: str, year: int, inpatient: int = 0,
 
     Examples
     --------
-    >>> fig = standards_heatmap(standards, "A", 2011)  # doctest: +SKIP
+    >>> from payreform.capitation import cell_statistics, paper_groupings, payment_standards
+    >>> from payreform.synth import gz
+    >>> standards = payment_standards(cell_statistics(gz.generate(seed=1, scale=0.002)),
+    ...                               *paper_groupings())
+    >>> fig = standards_heatmap(standards, "UEBHI", standards.years[1])
+    >>> fig.axes[0].images[0].get_array().shape
+    (6, 7)
     """
     import textwrap
 
@@ -105,7 +115,13 @@ def savings_figure(simulation, ax: Axes | None = None, published: pd.DataFrame |
 
     Examples
     --------
-    >>> fig = savings_figure(simulate_blending(standards))  # doctest: +SKIP
+    >>> from payreform.capitation import (cell_statistics, paper_groupings, payment_standards,
+    ...                                   simulate_blending)
+    >>> from payreform.synth import gz
+    >>> standards = payment_standards(cell_statistics(gz.generate(seed=1, scale=0.002)),
+    ...                               *paper_groupings())
+    >>> len(savings_figure(simulate_blending(standards)).axes[0].lines)
+    4
     """
     fig, ax = _axes(ax, (6.5, 3.8))
     rows = simulation.table()

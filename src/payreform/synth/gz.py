@@ -757,8 +757,10 @@ def write(path: str | os.PathLike, seed: int = DEFAULT_SEED, scale: float = 1.0,
 
     Examples
     --------
-    >>> write("/tmp/gz.parquet", seed=1, scale=0.001)  # doctest: +SKIP
-    PosixPath('/tmp/gz.parquet')
+    >>> import tempfile
+    >>> path = write(Path(tempfile.mkdtemp()) / "gz.parquet", seed=1, scale=0.001)
+    >>> len(pd.read_parquet(path)) == len(generate(seed=1, scale=0.001))
+    True
     """
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
