@@ -609,3 +609,32 @@ def test_figures(cells, standards):
     fig = plots.predictive_ratio_figure(ratios[ratios["omega"] == 1.0])
     assert len(fig.axes) == 3
     plt.close("all")
+
+
+def test_modules_form_one_chain_without_loops():
+    """schema <- io <- contract <- cells <- screening, kmeans1d <- grouping <- standards <-
+    blending, evaluation <- analysis: each module imports only from modules before it."""
+    import ast
+    from pathlib import Path
+
+    order = ["schema", "io", "contract", "cells", "screening", "kmeans1d", "grouping",
+             "standards", "blending", "evaluation", "analysis"]
+    files = {name: Path(cap.__file__).with_name(f"{name}.py") for name in order
+             if name not in ("io", "contract")}
+    files["io"] = Path(cap.__file__).parents[1] / "io" / "duckdb_source.py"
+    files["contract"] = Path(cap.__file__).parents[1] / "contracts" / "person_years.py"
+    module_of = {"payreform.io.duckdb_source": "io", "payreform.io": "io",
+                 "payreform.io.tables": "io", "payreform.io.rules": "io",
+                 "payreform.contracts.person_years": "contract"}
+    module_of |= {f"payreform.capitation.{name}": name for name in order}
+    for name, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module}
+        used = {module_of[m] for m in imported if m in module_of} - {name}
+        later = [u for u in used if order.index(u) > order.index(name)]
+        assert not later, (name, later)
+        assert "payreform.capitation" not in imported, name  # never the package itself
+    sizes = {p.name: len(p.read_text().splitlines())
+             for p in Path(cap.__file__).parent.glob("*.py")}
+    assert max(sizes.values()) <= 800, sizes

@@ -35,6 +35,7 @@ from payreform.capitation.cells import (
     CellStatistics,
     Fit,
     cell_statistics,
+    load_disease_file,
     ols_from_moments,
 )
 from payreform.capitation.evaluation import (
@@ -73,7 +74,6 @@ from payreform.capitation.schema import (
     DiseaseCodes,
     age_band_of,
     band_label,
-    load_disease_file,
     paper_disease_codes,
     paper_groupings,
     parse_scheme_codes,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,10 +54,11 @@ from payreform.contracts.person_years import (
     rule_mask_sql,
     split_codes,
 )
-from payreform.errors import ContractError, ParameterError
+from payreform.errors import ContractError, ParameterError, closest
+from payreform.io import read_table
 from payreform.io.duckdb_source import ColumnSQL, DuckDBSource
 
-__all__ = ["CellStatistics", "Fit", "cell_statistics", "ols_from_moments"]
+__all__ = ["CellStatistics", "Fit", "cell_statistics", "load_disease_file", "ols_from_moments"]
 
 
 
@@ -318,6 +320,66 @@ def _canonical_atoms(raw: pd.DataFrame, schemes: dict[str, str], genders: dict[s
     frame["persons"] = frame["persons"].astype(np.int64)
     frame.insert(4, "age_band", np.asarray(AGE_BANDS, dtype=object)[age_band_of(frame["age"])])
     return frame.reset_index(drop=True)
+
+
+_FILE_COLUMNS = {"code": ("code", "编码", "代码", "病种编码", "疾病编码"),
+                 "name": ("name", "名称", "病种名称", "疾病名称", "病种"),
+                 "group": ("group", "组", "分组", "组别")}
+
+
+def load_disease_file(path: str | Path) -> DiseaseCodes:
+    """Read a disease mapping file: a CSV (or Excel) table of ``code,name[,group]``.
+
+    ``code`` is the code as the ``ocsd`` column writes it; ``name`` is shown in tables and
+    figures; ``group`` (optional, whole numbers 1, 2, ... without gaps) fixes the disease groups
+    instead of clustering them. Chinese headers 编码/名称/分组 are understood.
+
+    Raises
+    ------
+    ParameterError
+        If the file is missing or unreadable, lacks a ``code`` column, lists a code twice or has
+        groups that are not 1, 2, ... without gaps.
+    """
+    try:
+        table = read_table(path)
+    except (ParameterError, ContractError) as error:
+        raise ParameterError(f"diseases file: {error}") from None
+    frame = table.frame
+    found: dict[str, str] = {}
+    for key, aliases in _FILE_COLUMNS.items():
+        for column in frame.columns:
+            if str(column).strip().lower() in aliases:
+                found[key] = column
+                break
+    name = Path(path).name
+    if "code" not in found:
+        raise ParameterError(
+            f"diseases file '{name}' has no 'code' column{closest('code', frame.columns)}; its "
+            "columns must be code,name[,group]")
+    codes = frame[found["code"]].astype(str).str.strip()
+    if (codes == "").any() or frame[found["code"]].isna().any():
+        row = int(np.flatnonzero((codes == "").to_numpy() | frame[found["code"]].isna())[0])
+        raise ParameterError(f"diseases file '{name}' has an empty code in row {row + 2}")
+    lowered = codes.str.lower()
+    if lowered.duplicated().any():
+        twice = codes[lowered.duplicated()].iloc[0]
+        raise ParameterError(f"diseases file '{name}' lists the code {twice!r} twice; list each "
+                             "code once")
+    names = (frame[found["name"]].astype(str).str.strip() if "name" in found else codes)
+    groups: dict[str, int] = {}
+    if "group" in found:
+        values = pd.to_numeric(frame[found["group"]], errors="coerce")
+        if values.isna().any() or (values != values.round()).any() or (values < 1).any():
+            row = int(np.flatnonzero(values.isna() | (values != values.round()) | (values < 1))[0])
+            raise ParameterError(
+                f"diseases file '{name}' has the group {frame[found['group']].iloc[row]!r} in "
+                f"row {row + 2}; groups are whole numbers 1, 2, ...")
+        numbers = sorted(set(values.astype(int)))
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ParameterError(f"diseases file '{name}' numbers its groups {numbers}; number "
+                                 "them 1, 2, ... without gaps")
+        groups = dict(zip(codes, values.astype(int), strict=True))
+    return DiseaseCodes(tuple(codes), dict(zip(codes, names, strict=True)), groups, "file")
 
 
 # ----------------------------------------------------------------------------- OLS from moments

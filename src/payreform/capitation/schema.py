@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from payreform.errors import ContractError, ParameterError, closest
+from payreform.errors import ParameterError
 
 __all__ = [
     "AGE_BANDS",
@@ -29,7 +28,6 @@ __all__ = [
     "ProgressCallback",
     "age_band_of",
     "band_label",
-    "load_disease_file",
     "paper_groupings",
     "parse_scheme_codes",
     "predicted_tenths",
@@ -224,68 +222,6 @@ class DiseaseCodes:
         return self.names.get(code, code)
 
 
-_FILE_COLUMNS = {"code": ("code", "编码", "代码", "病种编码", "疾病编码"),
-                 "name": ("name", "名称", "病种名称", "疾病名称", "病种"),
-                 "group": ("group", "组", "分组", "组别")}
-
-
-def load_disease_file(path: str | Path) -> DiseaseCodes:
-    """Read a disease mapping file: a CSV (or Excel) table of ``code,name[,group]``.
-
-    ``code`` is the code as the ``ocsd`` column writes it; ``name`` is shown in tables and
-    figures; ``group`` (optional, whole numbers 1, 2, ... without gaps) fixes the disease groups
-    instead of clustering them. Chinese headers 编码/名称/分组 are understood.
-
-    Raises
-    ------
-    ParameterError
-        If the file is missing or unreadable, lacks a ``code`` column, lists a code twice or has
-        groups that are not 1, 2, ... without gaps.
-    """
-    from payreform.io import read_table
-
-    try:
-        table = read_table(path)
-    except (ParameterError, ContractError) as error:
-        raise ParameterError(f"diseases file: {error}") from None
-    frame = table.frame
-    found: dict[str, str] = {}
-    for key, aliases in _FILE_COLUMNS.items():
-        for column in frame.columns:
-            if str(column).strip().lower() in aliases:
-                found[key] = column
-                break
-    name = Path(path).name
-    if "code" not in found:
-        raise ParameterError(
-            f"diseases file '{name}' has no 'code' column{closest('code', frame.columns)}; its "
-            "columns must be code,name[,group]")
-    codes = frame[found["code"]].astype(str).str.strip()
-    if (codes == "").any() or frame[found["code"]].isna().any():
-        row = int(np.flatnonzero((codes == "").to_numpy() | frame[found["code"]].isna())[0])
-        raise ParameterError(f"diseases file '{name}' has an empty code in row {row + 2}")
-    lowered = codes.str.lower()
-    if lowered.duplicated().any():
-        twice = codes[lowered.duplicated()].iloc[0]
-        raise ParameterError(f"diseases file '{name}' lists the code {twice!r} twice; list each "
-                             "code once")
-    names = (frame[found["name"]].astype(str).str.strip() if "name" in found else codes)
-    groups: dict[str, int] = {}
-    if "group" in found:
-        values = pd.to_numeric(frame[found["group"]], errors="coerce")
-        if values.isna().any() or (values != values.round()).any() or (values < 1).any():
-            row = int(np.flatnonzero(values.isna() | (values != values.round()) | (values < 1))[0])
-            raise ParameterError(
-                f"diseases file '{name}' has the group {frame[found['group']].iloc[row]!r} in "
-                f"row {row + 2}; groups are whole numbers 1, 2, ...")
-        numbers = sorted(set(values.astype(int)))
-        if numbers != list(range(1, len(numbers) + 1)):
-            raise ParameterError(f"diseases file '{name}' numbers its groups {numbers}; number "
-                                 "them 1, 2, ... without gaps")
-        groups = dict(zip(codes, values.astype(int), strict=True))
-    return DiseaseCodes(tuple(codes), dict(zip(codes, names, strict=True)), groups, "file")
-
-
 def parse_scheme_codes(items: Iterable[str] | Mapping[str, str] | None) -> dict[str, str] | None:
     """Scheme code -> label from ``["310:employees", "390:residents"]`` (or ``CODE=LABEL``).
 
@@ -365,10 +301,8 @@ def typed_sql(cols: Any, separator: str, mask: str, table: str = "person_cells")
     three or more), ``disease_code`` (lower-case code of a single disease), ``n``, ``sy``,
     ``syy`` and the codes.
     """
-    from payreform.io.duckdb_source import sql_text
-
     los = cols.number("los") if cols.mapping.get("los") is not None else "0"
-    sep = sql_text(separator)
+    sep = "'" + separator.replace("'", "''") + "'"
     inner = (
         f"SELECT __row_bad + {mask} AS bad, {cols.text('scheme')} AS scheme_code, "
         f"TRY_CAST({cols.number('year')} AS BIGINT) AS year, "
