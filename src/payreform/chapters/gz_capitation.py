@@ -552,7 +552,12 @@ class GZResult(ChapterResult):
         comparisons = book.groupings
         gender = book.gender.groupby("scheme")["women_higher"].agg(["sum", "size"])
         low, high = gz_text.paper_screening_r2()
+        shares = published.load("gz_text_figures").query("quantity == 'no_ocsd_share_pct'")
+        bands = published.load("gz_table3_4_age_bands")
         return {
+            **{f"gz_paper_no_ocsd_pct_{_slug(r.scheme)}": float(r.value)
+               for r in shares.itertuples()},
+            "gz_paper_persons_millions": float(bands["persons"].sum()) / 1e6,
             "gz_n_covered": int(covered.sum()), "gz_n_intervals": int(covered.notna().sum()),
             "gz_se_ratio_full_city": ratio, "gz_half_width_factor": 1 / ratio,
             "gz_variance_factor": 1 / ratio**2,
