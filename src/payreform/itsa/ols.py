@@ -11,6 +11,7 @@ from statsmodels.stats.diagnostic import acorr_breusch_godfrey
 from statsmodels.stats.stattools import durbin_watson
 
 from payreform.errors import ParameterError, check_choice
+from payreform.inference import EmpiricalCombination, LinearCombination
 from payreform.itsa.base import SegmentedFit
 from payreform.itsa.design import (
     CODINGS,
@@ -20,6 +21,7 @@ from payreform.itsa.design import (
     full_design,
     intervention_indices,
 )
+from payreform.itsa.gls import INFERENCE_METHODS, fit_errors, satterthwaite_df
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class ITSAResult(SegmentedFit):
     r_squared: float
     design: pd.DataFrame = field(repr=False)
     log: bool = False
+    inference: str = field(default="newey_west", kw_only=True)
+    ar: tuple[float, ...] = field(default=(), kw_only=True)
+    gls_fit: object = field(default=None, kw_only=True, repr=False)
 
     @property
     def scale(self) -> str:
@@ -85,10 +90,37 @@ class ITSAResult(SegmentedFit):
 
     @property
     def se_type(self) -> str:
-        """Description of the standard errors used."""
+        """Description of the inference used."""
+        ar = ", ".join(f"{v:.3f}" for v in self.ar)
+        if self.inference == "prais_winsten":
+            return f"Prais-Winsten FGLS, AR(1) errors (rho = {ar}), iterated, t on n - k df"
+        if self.inference == "reml":
+            return f"GLS, AR({len(self.ar)}) errors by REML (AR = {ar}), t on n - k df"
+        if self.inference == "reml_satterthwaite":
+            return f"GLS, AR(1) errors by REML (rho = {ar}), Satterthwaite df"
+        if self.inference == "arima":
+            return f"maximum likelihood, AR(1) errors (rho = {ar}), normal intervals"
+        if self.inference == "calibrated":
+            cal = self.gls_fit.extra["calibration"]
+            return (f"calibrated: GLS with AR(1) errors by REML (rho = {ar}), bootstrap-t with the bias-corrected "
+                    f"rho = {cal.rho_corrected:.3f} ({cal.reps} draws)")
         if self.hac_lags is None:
             return "OLS (conventional)"
         return f"Newey-West, Bartlett kernel, lag {self.hac_lags}, small-sample factor n/(n-k)"
+
+    def combination(self, weights: dict[str, float], name: str) -> LinearCombination:
+        """Estimate and standard error of a linear combination; its degrees of freedom or bootstrap-t
+        distribution follow the inference method (Satterthwaite df, or the calibrated draws)."""
+        combo = super().combination(weights, name)
+        if self.inference not in ("reml_satterthwaite", "calibrated") or self.gls_fit is None:
+            return combo
+        w = np.array([weights.get(t, 0.0) for t in self.params.index], dtype=float)
+        if self.inference == "calibrated":
+            draws = self.gls_fit.extra["calibration"].t_draws(w)
+            return EmpiricalCombination(combo.name, combo.estimate, combo.std_error, combo.df, draws)
+        keep = self.fit_mask if self.fit_mask is not None else np.ones(self.n_obs, dtype=bool)
+        df = satterthwaite_df(self.observed[keep], self.design.to_numpy()[keep], self.gls_fit, w)
+        return LinearCombination(combo.name, combo.estimate, combo.std_error, df)
 
     def diagnostics(self) -> dict:
         """Fit summary: scale, Breusch-Godfrey, Durbin-Watson, R², standard errors."""
@@ -130,6 +162,9 @@ def segmented_regression(
     seasonal_dummies: bool = False,
     log: bool = False,
     exclude: np.ndarray | None = None,
+    inference: str = "newey_west",
+    ar_order: int = 1,
+    seed: int = 20260101,
 ) -> ITSAResult:
     """Fit ``Y = beta0 + beta1*T + beta2*X + beta3*XT`` by OLS with Newey-West standard errors.
 
@@ -168,6 +203,12 @@ def segmented_regression(
     exclude
         Boolean mask, True for periods left out of the fit (see :func:`exclusion_mask`). The
         Newey-West weights and the Breusch-Godfrey lags then run over the periods kept, in order.
+    inference
+        ``newey_west`` (OLS with ``hac_lags``, the papers'), or a method that models the
+        autocorrelation: ``prais_winsten``, ``reml`` (AR(``ar_order``) errors), ``reml_satterthwaite``,
+        ``arima`` or ``calibrated`` (see :mod:`payreform.itsa.gls`).
+    ar_order, seed
+        AR order of ``reml``; random seed of the ``calibrated`` bootstrap.
 
     Returns
     -------
@@ -188,8 +229,9 @@ def segmented_regression(
     series = _series_from(data, outcome, period)
     starts, indices = intervention_indices(series.index, intervention)
     design = full_design(series.index, indices, coding, impact, seasonal_dummies)
+    check_choice("inference", inference, INFERENCE_METHODS)
     keep = _keep_mask(exclude, len(series))
-    lags = _hac_lags(hac_lags, int(keep.sum()))
+    lags = _hac_lags(hac_lags, int(keep.sum())) if inference == "newey_west" else None
     model = sm.OLS(series.to_numpy()[keep], design.to_numpy()[keep])
     if lags is None:
         fit = model.fit(use_t=True)
@@ -197,17 +239,23 @@ def segmented_regression(
         fit = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
     names = list(design.columns)
     bg = breusch_godfrey(fit, bg_order)
+    params, cov, df, ar, gls_fit = fit.params, fit.cov_params(), int(fit.df_resid), (), None
+    if inference != "newey_west":
+        times = np.flatnonzero(keep) + 1
+        gls_fit = fit_errors(series.to_numpy()[keep], design.to_numpy()[keep], inference, ar_order=ar_order,
+                             seed=seed, times=times)
+        params, cov, df, ar = gls_fit.params, gls_fit.cov, gls_fit.df, gls_fit.ar
     return ITSAResult(
         outcome=str(series.name if outcome is None else outcome),
         coding=coding,
         impact=impact,
-        params=pd.Series(fit.params, index=names),
-        cov=pd.DataFrame(fit.cov_params(), index=names, columns=names),
-        df_resid=int(fit.df_resid),
+        params=pd.Series(params, index=names),
+        cov=pd.DataFrame(cov, index=names, columns=names),
+        df_resid=df,
         hac_lags=lags,
         periods=series.index,
         observed=series.to_numpy(),
-        fitted=design.to_numpy() @ np.asarray(fit.params),
+        fitted=design.to_numpy() @ np.asarray(params),
         intervention=starts[0],
         intervention_index=indices[0],
         interventions=starts,
@@ -218,4 +266,7 @@ def segmented_regression(
         r_squared=float(fit.rsquared),
         design=design,
         log=bool(log),
+        inference=inference,
+        ar=tuple(ar),
+        gls_fit=gls_fit,
     )
