@@ -216,6 +216,10 @@ class DuckDBSource:
         if memory_limit is not None:
             config["memory_limit"] = str(memory_limit)
         self.con = duckdb.connect(config=config)
+        try:  # a library does not print (in Jupyter DuckDB shows no bar without ipywidgets)
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.Error:
+            pass
         self._tmpdir: str | None = None
         self._frame: pd.DataFrame | None = None
         self.encoding: str | None = None
