@@ -410,8 +410,8 @@ pd.DataFrame({"estimated standards": by_tenth["fund_exp"] / by_tenth["standard"]
 # ````{exercise} A stricter disclosure threshold
 # :label: gz-ex-cells
 #
-# Run the chapter on the synthetic city with `min_cell_size = 50`. Which groups are pooled, how
-# many standards cells hide their counts, and do the savings change?
+# Run the method on the synthetic city's cell statistics with `min_cell_size = 50`. Which groups
+# are pooled, how many standards cells hide their counts, and do the savings change?
 # ````
 #
 # ````{solution-start} gz-ex-cells
@@ -419,11 +419,11 @@ pd.DataFrame({"estimated standards": by_tenth["fund_exp"] / by_tenth["standard"]
 # ````
 
 # %% tags=["book-only"]
-strict = chapter.run(chapter.prepare(parameters={"min_cell_size": 50, "scale": book_scale}))
-strict_values = strict.glue_values()
-print("\n".join(strict.pooled()))
-print(strict_values["gz_n_suppressed"], "of", strict_values["gz_n_cells"],
-      "cells hidden; savings at 0.5:", round(strict_values["gz_savings_pct_half"], 2), "%")
+strict = cap.analyse_capitation(book.prepared.cells, groups="paper", min_cell_size=50)
+print("\n".join(strict.age_groups_notes() + list(strict.standards.notes)))
+grid = strict.standards.standards_table()
+print(int(grid["suppressed"].sum()), "of", len(grid), "cells hidden; savings at 0.5:",
+      round(strict.simulation.at(0.5).set_index("scheme").loc["total", "savings_pct"], 2), "%")
 
 # %% [markdown] tags=["book-only"]
 # With 50 persons as the threshold, more bands and diseases are pooled and more standards cells
