@@ -64,24 +64,24 @@ PARAMETERS = (
               "synthetic city only: fraction of the full city (1 = about 18 million rows)"),
     *(Parameter(f"{name}_column", "str", name, f"column holding {name}",
                 optional=name == "los") for name in COLUMN_NAMES),
-    Parameter("base_year", "int", None, "the earlier year of the weighting; none = the year "
-              "before the target year in the data", derived="the second latest year"),
+    Parameter("base_year", "int", None, "the earlier year of the weighting",
+              derived="the year before the target year"),
     Parameter("target_year", "int", None, "the year whose persons are paid and whose groups are "
-              "clustered; none = the latest year", derived="the latest year"),
-    Parameter("schemes", "list", None, "scheme codes and labels, CODE:LABEL,...; none = every "
-              "code in the data, labelled by itself", derived="the codes in the data"),
+              "clustered", derived="the latest year"),
+    Parameter("schemes", "list", None, "scheme codes and their labels, CODE:LABEL,...",
+              derived="every code in the data"),
     Parameter("diseases", "str", None, "CSV (or Excel) file of code,name[,group] listing the "
-              "disease codes; none = every code in the data", derived="the codes in the data"),
+              "disease codes", derived="every code in the data"),
     Parameter("ocsd_separator", "str", SEPARATOR, "separator of the disease codes in one cell"),
-    Parameter("groups", "str", None, "groups of the payment model: clustered (from the data), "
-              "paper (the GZ paper's) or file (the diseases file's group column)",
-              choices=cap.GROUP_SOURCES, derived="paper on the book's city, else clustered"),
+    Parameter("groups", "str", None, "groups of the payment model: clustered, paper (the GZ "
+              "paper's) or file (the diseases file's group column)", choices=cap.GROUP_SOURCES,
+              derived="clustered (paper on the book's city, file with a group column)"),
     Parameter("weighting", "str", "unweighted", "clustering: bands and diseases weighted by "
               "persons or not", choices=cap.WEIGHTINGS),
-    Parameter("k_age", "list", None, "number of age groups, one number or SCHEME:K,...; none = "
-              "first Calinski-Harabasz peak, else the elbow", derived="the rule"),
-    Parameter("k_disease", "list", None, "number of single-disease groups, one number or "
-              "SCHEME:K,...; none = as k_age", derived="the rule"),
+    Parameter("k_age", "list", None, "number of age groups: one number or SCHEME:K,...",
+              derived="first Calinski-Harabasz peak, else the elbow"),
+    Parameter("k_disease", "list", None, "number of single-disease groups: one number or "
+              "SCHEME:K,...", derived="first Calinski-Harabasz peak, else the elbow"),
     Parameter("k_max", "int", 10, "largest number of groups tried"),
     Parameter("los", "str", "auto", "length of stay in the payment model: auto (the screening "
               "rule), keep or drop", choices=("auto", "keep", "drop")),
