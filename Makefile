@@ -59,6 +59,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/itsa_speed.py --json bench/results/itsa_speed.json
 	$(BIN)/python bench/did_coverage.py --reps 500 --json bench/results/did_coverage.json
 	$(BIN)/python bench/did_speed.py --json bench/results/did_speed.json
+	$(BIN)/python bench/did_staggered_bias.py --reps 100 --json bench/results/did_staggered_bias.json
+	$(BIN)/python bench/itsa_grid.py --reps 1000 --workers 2 --json bench/results/itsa_grid.json
 	$(BIN)/python bench/gz_scale.py --json bench/results/gz_scale.json
 	$(BIN)/python bench/gz_run.py --json bench/results/gz_run.json
 	$(BIN)/python bench/calibrate_youxi.py --json bench/results/calibrate_youxi.json

@@ -32,6 +32,7 @@
 # %% tags=["parameters"]
 data = None  # path to a CSV, Excel or Parquet panel; None means the book's synthetic panel
 sheet = None  # Excel only: the sheet to read; None means the first
+language = "en"  # "en" or "zh": language of report.docx, tables.xlsx and figure labels
 seed = 20200101  # seed of the synthetic panel
 output_dir = "reports/ccmc-did"  # results.json, tables/ and figures/ go here
 unit_column = "county_id"
@@ -65,7 +66,7 @@ for key, value in result.glue_values().items():
 
 def show(name: str) -> None:
     """Draw a figure of the result and save it as figures/<name>.png."""
-    plots.save(result.figure(name), output_dir, name)
+    plots.save(result.draw(name), output_dir, name)
 
 
 # %% [markdown]

@@ -30,6 +30,7 @@
 # %% tags=["parameters"]
 data = None  # yearly CSV, Excel or Parquet file; None means the book's illustrative county
 sheet = None  # Excel only: the sheet to read; None means the first
+language = "en"  # "en" or "zh": language of report.docx, tables.xlsx and figure labels
 seed = 0  # not used: the rules are deterministic (kept for the common notebook interface)
 output_dir = "reports/sanming-budget"  # results.json, tables/ and figures/ go here
 year_column = "year"
@@ -74,7 +75,7 @@ for key, value in result.glue_values().items():
 
 def show(name: str) -> None:
     """Draw a figure of the result, save it as figures/<name>.png and show it."""
-    plots.save(result.figure(name), output_dir, name)
+    plots.save(result.draw(name), output_dir, name)
 
 
 # %% [markdown]

@@ -28,6 +28,7 @@
 # %% tags=["parameters"]
 data = None  # path to a CSV, Excel or Parquet file in long format; None means the synthetic Sanming series
 sheet = None  # Excel only: the sheet to read; None means the first
+language = "en"  # "en" or "zh": language of report.docx, tables.xlsx and figure labels
 seed = 20171002  # seed of the synthetic series
 output_dir = "reports/sanming-itsa"  # results.json, tables/ and figures/ go here
 time_column = "month"
@@ -64,7 +65,7 @@ for key, value in result.glue_values().items():
 
 def show(name: str) -> None:
     """Draw a figure of the result, save it as figures/<name>.png and show it."""
-    plots.save(result.figure(name), output_dir, name)
+    plots.save(result.draw(name), output_dir, name)
 
 
 # %% [markdown]

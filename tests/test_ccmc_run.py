@@ -68,7 +68,7 @@ def test_registry_matches_the_notebook(tmp_path):
     for name, info in inspected.items():
         assert eval(info["default"]) == defaults[name], name  # noqa: S307 - literal defaults from our notebook
     names = [p.name for p in ccmc_did.PARAMETERS]
-    assert names[:4] == ["data", "sheet", "seed", "output_dir"] and names[-1] == "prepared_input"
+    assert names[:5] == ["data", "sheet", "language", "seed", "output_dir"] and names[-1] == "prepared_input"
     derived = {p.name for p in ccmc_did.PARAMETERS if p.derived}
     assert {"year_base", "did_base", "honest_term", "outcomes", "controls"} <= derived
     assert all(p.default is None for p in ccmc_did.PARAMETERS if p.derived)

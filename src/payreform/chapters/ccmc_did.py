@@ -30,10 +30,12 @@ from matplotlib.figure import Figure
 from payreform import did, narrative, report
 from payreform.chapters.base import (
     COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     RUNTIME_PARAMETERS,
     Chapter,
     Parameter,
     PreparedInput,
+    check_language,
     load_frame,
     load_prepared,
     resolve,
@@ -64,6 +66,7 @@ first sheet unless sheet=NAME) or Parquet."""
 
 PARAMETERS = (
     *COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     Parameter("seed", "int", ccmc.DEFAULT_SEED, "seed of the synthetic data"),
     Parameter("output_dir", "str", "reports/ccmc-did", "folder for results.json, tables/ and figures/"),
     Parameter("unit_column", "str", ccmc.UNIT, "column identifying the unit (county)"),
@@ -196,6 +199,7 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> CC
         return load_prepared(given["prepared_input"], NAME)
     CHAPTER.check_names(given)
     values = CHAPTER.defaults() | given
+    check_language(values["language"])
     data = values["data"] if data is None else data
     seed = values["seed"]
     frame, info = load_frame(data, values["sheet"], lambda: ccmc.generate(seed=seed), {"study": "ccmc", "seed": seed})

@@ -29,10 +29,12 @@ from matplotlib.figure import Figure
 from payreform import budget, narrative, plots
 from payreform.chapters.base import (
     COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     RUNTIME_PARAMETERS,
     Chapter,
     Parameter,
     PreparedInput,
+    check_language,
     load_frame,
     load_prepared,
     resolve,
@@ -67,6 +69,7 @@ BOOK_ONLY = ("first_year", "years", "first_year_spending", "spending_growth", "p
 
 PARAMETERS = (
     *COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     Parameter("seed", "int", 0, "not used: the rules are deterministic (kept for the common interface)"),
     Parameter("output_dir", "str", "reports/sanming-budget", "folder for results.json, tables/ and figures/"),
     Parameter("year_column", "str", "year", "column holding the year of each row"),
@@ -154,6 +157,7 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Bu
         return load_prepared(given["prepared_input"], NAME)
     CHAPTER.check_names(given)
     values = CHAPTER.defaults() | given
+    check_language(values["language"])
     _check_shares(values)
     data = values["data"] if data is None else data
     derived: dict[str, Any] = {}

@@ -31,10 +31,12 @@ from payreform import itsa, narrative, plots
 from payreform.chapters import sanming_paper
 from payreform.chapters.base import (
     COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     RUNTIME_PARAMETERS,
     Chapter,
     Parameter,
     PreparedInput,
+    check_language,
     load_frame,
     load_prepared,
     resolve,
@@ -91,6 +93,7 @@ first sheet unless sheet=NAME) or Parquet."""
 
 PARAMETERS = (
     *COMMON_PARAMETERS,
+    LANGUAGE_PARAMETER,
     Parameter("seed", "int", sanming.DEFAULT_SEED, "seed of the synthetic data"),
     Parameter("output_dir", "str", "reports/sanming-itsa", "folder for results.json, tables/ and figures/"),
     itsa_parameter("time_column"),
@@ -229,6 +232,7 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Sa
         return load_prepared(given["prepared_input"], NAME)
     CHAPTER.check_names(given)
     values = CHAPTER.defaults() | given
+    check_language(values["language"])
     data = values["data"] if data is None else data
     frame, info = load_frame(data, values["sheet"], lambda: sanming.generate(seed=values["seed"]),
                              {"study": "sanming", "seed": values["seed"]})

@@ -59,6 +59,7 @@ from payreform.itsa.design import (
     newey_west_lags,
     season_indicators,
 )
+from payreform.itsa.gls import INFERENCE_METHODS
 from payreform.itsa.ols import (
     AutocorrelationTest,
     ITSAResult,
@@ -66,7 +67,13 @@ from payreform.itsa.ols import (
     segmented_regression,
 )
 from payreform.itsa.poisson import PoissonITSAResult, fourier_terms, segmented_poisson
-from payreform.itsa.robustness import as_percent_change, placebo_analysis, sensitivity_table
+from payreform.itsa.robustness import (
+    as_percent_change,
+    placebo_analysis,
+    placebo_dates,
+    placebo_rejections,
+    sensitivity_table,
+)
 from payreform.itsa.seasonal import (
     SeasonalAdjustment,
     centred_moving_average,
@@ -74,12 +81,12 @@ from payreform.itsa.seasonal import (
 )
 
 __all__ = [
-    "CODINGS", "COMPARATIVE_TERMS", "SCALES", "Estimate", "SegmentedFit", "IMPACTS", "MODELS", "SEASONAL_METHODS", "TERMS", "TERM_LABELS",
+    "CODINGS", "COMPARATIVE_TERMS", "INFERENCE_METHODS", "SCALES", "Estimate", "SegmentedFit", "IMPACTS", "MODELS", "SEASONAL_METHODS", "TERMS", "TERM_LABELS",
     "AutocorrelationTest", "ComparativeITSAResult", "Effect", "ITSAResult", "PoissonITSAResult",
     "SeasonalAdjustment", "SeriesAnalysis", "analyse_series", "as_percent_change", "breusch_godfrey",
     "centred_moving_average", "coding_comparison", "coding_origin", "compare_conclusions", "compare_series",
     "comparative_itsa", "design_matrix", "diagnostics_record", "diagnostics_table", "fourier_terms",
-    "lag_sensitivity", "newey_west_lags", "placebo_analysis", "prepare_series", "ratio_to_moving_average",
+    "lag_sensitivity", "newey_west_lags", "placebo_analysis", "placebo_dates", "placebo_rejections", "prepare_series", "ratio_to_moving_average",
     "results_table", "seasonal_method_comparison", "season_indicators", "segmented_poisson",
     "segmented_regression", "sensitivity_table",
 ]

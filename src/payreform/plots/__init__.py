@@ -12,7 +12,13 @@ from payreform.plots.capitation import (
     standards_heatmap,
 )
 from payreform.plots.common import CJK_FONTS, COLORS, FIGSIZE, chinese_font, save, set_theme
-from payreform.plots.did import event_study_figure, honest_did_figure, staggered_figure
+from payreform.plots.did import (
+    event_study_figure,
+    event_study_grid,
+    honest_did_figure,
+    honest_did_grid,
+    staggered_figure,
+)
 from payreform.plots.itsa import (
     annual_indicator_figure,
     coefficient_figure,
@@ -26,7 +32,7 @@ from payreform.plots.itsa import (
 
 __all__ = [
     "CJK_FONTS", "COLORS", "FIGSIZE", "annual_indicator_figure", "budget_figure", "calinski_harabasz_figure", "chinese_font",
-    "coefficient_figure", "coefficient_grid", "event_study_figure", "honest_did_figure", "itsa_figure",
+    "coefficient_figure", "coefficient_grid", "event_study_figure", "event_study_grid", "honest_did_grid", "honest_did_figure", "itsa_figure",
     "itsa_grid", "predictive_ratio_figure", "ratchet_figure", "residual_figure", "save", "savings_figure",
     "seasonal_index_figure", "series_grid", "set_theme", "staggered_figure", "standards_heatmap",
 ]
