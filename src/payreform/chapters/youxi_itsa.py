@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from payreform import itsa, narrative, plots, published, report, trend
+from payreform import itsa, narrative, plots, published
 from payreform.chapters.base import (
     COMMON_PARAMETERS,
     LANGUAGE_PARAMETER,
@@ -50,6 +50,7 @@ from payreform.chapters.itsa_common import (
     split_interventions,
 )
 from payreform.chapters.result import ChapterResult
+from payreform.chapters.youxi_book import BookComparison, book_comparison
 from payreform.contracts import TimeSeriesData, require_column, validate_time_series
 from payreform.errors import ParameterError
 from payreform.itsa.design import full_design, is_full_rank
@@ -247,89 +248,6 @@ def _effects(analyses: tuple[itsa.SeriesAnalysis, ...], horizons: list[int]) -> 
                              "counterfactual": effect.counterfactual, "scale": effect.scale,
                              "n_obs": a.model.n_fitted})
     return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True, eq=False)
-class BookComparison:
-    """What only the book's data allow: truth and paper beside the estimates, and the paper's tables."""
-
-    comparison: pd.DataFrame
-    planted_indices: pd.DataFrame
-    seasonal_bias: pd.DataFrame
-    implied_denominators: pd.DataFrame
-    visits_2016: float
-    chi2_with_visits: float
-    pandemic: pd.DataFrame = field(default_factory=pd.DataFrame)
-    pandemic_fits: tuple = ()
-    pearson_primary_care: tuple[float, float, int] = (float("nan"), float("nan"), 0)
-
-
-def _book_comparison(prepared: YouxiPrepared, estimates: pd.DataFrame, coding: str, hac_lags: int) -> BookComparison:
-    ts = prepared.series
-    comparison = report.side_by_side(estimates[estimates["model"] != "quasipoisson"],
-                                     youxi.truth(coding=coding), youxi.published(coding=coding))
-    planted = youxi.seasonal_factors(ts.frame.index).groupby(ts.frame.index.month).mean()
-    planted = planted / planted.mean()
-    bias = pd.DataFrame()
-    if ts.frequency == "M":
-        noiseless = validate_time_series(youxi.generate(noise_scale=0.0), outcomes=list(youxi.OUTCOMES),
-                                         intervention=youxi.INTERVENTION)
-        bias = pd.concat([itsa.seasonal_method_comparison(noiseless.frame, o, intervention=noiseless.intervention,
-                                                          coding=coding, hac_lags=hac_lags)
-                          for o in youxi.OUTCOMES], ignore_index=True)
-        bias = bias.merge(youxi.truth(coding=coding), on=["outcome", "term"])
-        bias["estimate / truth"] = bias["estimate"] / bias["value"]
-    implied = trend.implied_denominator_table(youxi.annual_trend_tests())
-    table4 = published.load("youxi_table4_services")
-    first = table4.iloc[0]
-    visits = float(first["healthcare_outpatient_visits_10k"]) * 10_000
-    share = table4["primary_care_share_pct"].to_numpy() / 100
-    totals = table4["healthcare_outpatient_visits_10k"].to_numpy() * 10_000
-    chi2 = trend.cochran_armitage(share * totals, totals).statistic
-    pearson = trend.pearson_chi_square(np.vstack([share * table4["healthcare_outpatient_visits_10k"].to_numpy(),
-                                                  (1 - share) * table4["healthcare_outpatient_visits_10k"].to_numpy()]))
-    pandemic, fits = pandemic_case(prepared.settings["seed"], coding)
-    return BookComparison(comparison, planted, bias, implied, visits, float(chi2), pandemic, fits, pearson)
-
-
-def pandemic_case(seed: int, coding: str) -> tuple[pd.DataFrame, tuple]:
-    """The teaching case of a second interruption: the synthetic series extended to December 2023 with
-    the COVID-19 shock of February 2020, fitted once ignoring the shock (one interruption) and once
-    modelling it (two), with the planted truth beside both.
-
-    Returns one row per outcome and reform term: the truth; the estimates on the series generated
-    without noise (their gap from the truth is bias, not chance) under both models; the estimates
-    with 95% intervals on the noisy series of ``seed``. Also returns the two noisy fits of the
-    visits series (for the figure). Both models take the season as month indicators (a moving
-    average would run through the shock).
-    """
-    truth = youxi.pandemic_truth(coding).set_index(["outcome", "term"])["value"]
-    fits: dict[str, dict[str, itsa.SeriesAnalysis]] = {}
-    for name, noise in (("noise-free", 0.0), ("noisy", 1.0)):
-        ts = validate_time_series(youxi.generate(seed=seed, pandemic=True, noise_scale=noise),
-                                  outcomes=list(youxi.OUTCOMES), intervention=youxi.INTERVENTION)
-        for outcome in youxi.OUTCOMES:
-            for model, interventions in (("ignored", youxi.INTERVENTION),
-                                         ("modelled", [youxi.INTERVENTION, youxi.PANDEMIC])):
-                fits.setdefault(name, {})[f"{outcome}/{model}"] = itsa.analyse_series(
-                    ts.frame, outcome, intervention=interventions, coding=coding, seasonal="season_dummies")
-    rows = []
-    for outcome in youxi.OUTCOMES:
-        for reform, modelled_term in (("beta2", "beta2_1"), ("beta3", "beta3_1")):
-            row = {"outcome": outcome, "term": reform, "truth": truth[outcome, modelled_term]}
-            for name in ("noise-free", "noisy"):
-                ignored = fits[name][f"{outcome}/ignored"].model.term(reform)
-                modelled = fits[name][f"{outcome}/modelled"].model.term(modelled_term)
-                row[f"ignored ({name})"] = ignored.estimate
-                row[f"modelled ({name})"] = modelled.estimate
-                if name == "noisy":
-                    row["ignored covers truth"] = bool(ignored.interval()[0] <= row["truth"] <= ignored.interval()[1])
-                    row["modelled covers truth"] = bool(modelled.interval()[0] <= row["truth"]
-                                                        <= modelled.interval()[1])
-            rows.append(row)
-    table = pd.DataFrame(rows)
-    visits = youxi.OUTCOMES[0]
-    return table, (fits["noisy"][f"{visits}/ignored"], fits["noisy"][f"{visits}/modelled"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -746,104 +664,10 @@ def run(prepared: YouxiPrepared) -> YouxiResult:
                               for a in ols], ignore_index=True)
     book = None
     if prepared.book_data:
-        book = _book_comparison(prepared, itsa.results_table(list(analyses)), s["coding"], int(s["hac_lags"]))
+        book = book_comparison(prepared, itsa.results_table(list(analyses)), s["coding"], int(s["hac_lags"]))
     return YouxiResult(prepared=prepared, analyses=analyses, count_models=count_models, effects=effects,
                        agreement=agreement, lag_table=lag_table, codings=codings,
                        seasonal_methods=seasonal_methods, placebos=placebos, book=book)
-
-
-
-# ----------------------------------------------------------------------------- sentences chosen by the numbers
-
-
-def model_text(result: YouxiResult) -> str:
-    """What the coding of the interaction makes of β2, for the coding and scale of this run."""
-    s, ts = result.settings, result.series
-    t0 = int(ts.n_pre + 1)
-    meaning = {
-        "zero_at_intervention": f"$XT_t$ is 0 in the intervention period ({ts.intervention}), so β2 is the jump "
-                                "at the intervention",
-        "one_at_intervention": f"$XT_t$ is 1 in the intervention period ({ts.intervention}), so β2 is the jump at "
-                               "the intervention minus one period's slope change (the jump is β2 + β3)",
-        "time_times_post": f"$XT_t = T$ from the intervention on, so β2 is the gap between the post- and "
-                           f"pre-intervention lines at $T = 0$, not the jump (the jump is β2 + β3·{t0})",
-    }[s["coding"]]
-    text = f"In this run the interaction is coded `{s['coding']}`: {meaning}. The intervention period is $T_0 = {t0}$."
-    if s["model"] == "quasipoisson":
-        text += " The model is quasi-Poisson: coefficients are on the log scale and the tables add rate ratios."
-    elif s["log"]:
-        text += (" The outcome is modelled as ln(y + 1): each change is also shown as a percentage, "
-                 "100 (e^β − 1).")
-    return text
-
-
-def autocorrelation_text(result: YouxiResult) -> str:
-    """Which outcomes still show residual autocorrelation, by the Breusch-Godfrey p-values."""
-    table = result.diagnostics_table()
-    table = table[table["bg_p_value"].notna()]
-    if table.empty:
-        return "The Breusch-Godfrey test applies to the OLS fits; this run has none."
-    order = int(table["bg_order"].iloc[0])
-    rejected = table[table["bg_p_value"] < narrative.ALPHA]
-    kept = table[table["bg_p_value"] >= narrative.ALPHA]
-    name = {o: result.labels.get(o, o) for o in table["outcome"]}
-    if kept.empty:
-        return (f"The Breusch-Godfrey test of order {order} finds residual autocorrelation for every outcome "
-                f"(largest p-value {narrative.fmt_p(table['bg_p_value'].max())[4:]}), so ordinary standard errors "
-                "would be too small; the Newey-West errors allow for it.")
-    if rejected.empty:
-        return (f"The Breusch-Godfrey test of order {order} does not find residual autocorrelation for any "
-                f"outcome (smallest p-value {narrative.fmt_p(table['bg_p_value'].min())[4:]}). With few periods the "
-                "test has little power, so the Newey-West errors are kept.")
-    return (f"The Breusch-Godfrey test of order {order} finds residual autocorrelation for "
-            f"{narrative.join([name[o] for o in rejected['outcome']])}, but not for "
-            f"{narrative.join([name[o] for o in kept['outcome']])}.")
-
-
-def lag_rule_text(result: YouxiResult) -> str:
-    """Where this run's Newey-West lag came from."""
-    n, lag = len(result.series.frame), result.settings["hac_lags"]
-    if result.settings.source("hac_lags") == "from the data":
-        return f"The default lag rule, $\\lfloor 4 (n/100)^{{2/9}} \\rfloor$, gives {lag} for {n} periods; this run uses it."
-    return f"This run uses lag {lag}, set by hand (the default rule would give {itsa.newey_west_lags(n)} for {n} periods)."
-
-
-def placebo_text(result: YouxiResult) -> str:
-    """How many placebo level and slope changes came out significant, against the 5% expected by chance."""
-    table = result.placebos
-    if table.empty:
-        return ("No placebo test: the pre-period is too short for dates with 6 periods on each side (with the "
-                "season in the model, for dates whose terms can be told apart from the season), or part of it is "
-                "left out of the fit.")
-    p_values = pd.concat([table["beta2_p"], table["beta3_p"]]) if "beta2_p" in table else table["beta3_p"]
-    p_values = p_values.dropna()
-    hits = int((p_values < narrative.ALPHA).sum())
-    expected = narrative.ALPHA * len(p_values)
-    verdict = ("about what chance alone produces" if hits <= max(1, round(2 * expected)) else
-               "more than chance alone would produce: either the pre-period already has breaks, or the standard "
-               "errors are too small for a short, autocorrelated series; either way, read the intervention's "
-               "p-values with caution")
-    dates = narrative.join(sorted(set(table["placebo"])))
-    return (f"Placebo interventions at {dates}, fitted to the pre-intervention periods only: {hits} of the "
-            f"{len(p_values)} placebo level and slope changes are significant at the 5% level; {verdict}.")
-
-
-def count_model_text(result: YouxiResult) -> str:
-    """Whether the quasi-Poisson comparison ran and how often the two models disagree."""
-    if result.settings["model"] == "quasipoisson":
-        return "This run's main model is already quasi-Poisson; the linear comparison is not repeated."
-    if not result.count_models:
-        return "No outcome holds whole numbers in every period, so the quasi-Poisson comparison is skipped."
-    n = len(result.agreement)
-    disagree = int((~result.agreement["same_conclusion"]).sum())
-    dispersion = max(p.model.dispersion for p in result.count_models)
-    verdict = ("The two models agree on the sign and the 5% significance of every level and slope change."
-               if disagree == 0 else
-               f"The two models reach different conclusions at the 5% level for {disagree} of the {n} level and "
-               "slope changes.")
-    return (f"{verdict} The largest dispersion is {narrative.fmt(dispersion, 1)}"
-            + (" (1 would be Poisson), so a plain Poisson model would overstate precision." if dispersion > 1.5
-               else ", close to the Poisson value 1."))
 
 
 CHAPTER = Chapter(
@@ -857,3 +681,15 @@ CHAPTER = Chapter(
     run=run,
     report_title="Interrupted time-series analysis",
 )
+
+
+from payreform.chapters.youxi_text import (  # noqa: E402 - the notebook calls them as chapter.<name>
+    autocorrelation_text,
+    count_model_text,
+    lag_rule_text,
+    model_text,
+    placebo_text,
+)
+
+__all__ = ["CHAPTER", "PARAMETERS", "YouxiPrepared", "YouxiResult", "autocorrelation_text", "count_model_text",
+           "lag_rule_text", "model_text", "placebo_text", "prepare", "run"]
