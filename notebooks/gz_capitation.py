@@ -372,7 +372,8 @@ import numpy as np  # noqa: E402
 from payreform.synth import gz  # noqa: E402
 
 book_scale = scale if result.book_data else 0.002  # this page's city, or a small one
-book = result if result.book_data else chapter.run(chapter.prepare(parameters={"scale": book_scale}))
+book = (result if result.book_data
+        else chapter.run(chapter.prepare(parameters={"scale": book_scale})))
 city = gz.generate(seed=seed, scale=book_scale)
 year = city["year"].max()
 people = city[(city["scheme"] == "UEBHI") & (city["year"] == year)].reset_index(drop=True)

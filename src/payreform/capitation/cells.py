@@ -296,7 +296,7 @@ def _scan(source: DuckDBSource, cols: ColumnSQL, separator: str, validate: bool)
 
 def _canonical_atoms(raw: pd.DataFrame, schemes: dict[str, str], genders: dict[str, int],
                      codes: DiseaseCodes) -> pd.DataFrame:
-    """Map raw codes to labels, merge atoms that then coincide, sort (every source gives the same)."""
+    """Map raw codes to labels, merge atoms that then coincide, sort (alike for every source)."""
     frame = raw.sort_values(["scheme_code", "year", "gender_code", "age", "n_diseases",
                              "disease_code", "inpatient"], kind="stable").reset_index(drop=True)
     frame["scheme"] = frame["scheme_code"].map(lambda c: schemes.get(normal_code(c)))

@@ -232,7 +232,8 @@ def _cluster(items: pd.DataFrame, scheme: str, weighting: str, k: int | None, k_
             "cv": (float(np.std(values, ddof=1) / np.mean(values))
                    if len(values) > 1 and np.mean(values) > 0 else float("nan")),
             "cv_weighted": (float(math.sqrt(np.sum(persons * (values - mean) ** 2)
-                                            / persons.sum()) / mean) if mean > 0 else float("nan"))})
+                                            / persons.sum()) / mean)
+                            if mean > 0 else float("nan"))})
     curve_frame = pd.DataFrame(curve, columns=["scheme", "k", "calinski_harabasz", "within_ss"])
     curve_frame["chosen"] = curve_frame["k"] == chosen
     return items, curve_frame, pd.DataFrame(groups), rule

@@ -102,7 +102,8 @@ class GZPrepared(PreparedInput):
     diseases_file: str | None = None
 
 
-def _per_scheme(values: Any, parameter: str, schemes: tuple[str, ...]) -> int | dict[str, int] | None:
+def _per_scheme(values: Any, parameter: str, schemes: tuple[str, ...]
+                ) -> int | dict[str, int] | None:
     """``["3"]`` -> 3, ``["A:3", "B:4"]`` -> {"A": 3, "B": 4}; None stays None."""
     if values is None:
         return None
@@ -385,7 +386,8 @@ class GZResult(ChapterResult):
             f"the standards are estimated for {base} and {target}. "
             + gz_text.persons_sentence(counts, (base, target), self.min_cell_size),
             f"**Screening.** The screening regressions explain between "
-            f"{narrative.fmt(100 * screening.min(), 1)}% and {narrative.fmt(100 * screening.max(), 1)}% "
+            f"{narrative.fmt(100 * screening.min(), 1)}% and "
+            f"{narrative.fmt(100 * screening.max(), 1)}% "
             f"of the variance of fund expenditure (R²). "
             + gz_text.los_sentence(a.screening.drop_los, self.los_p_values(), a.screening.alpha),
             "**Groups.** " + gz_text.grouping_sentence(a.age_groups) + " "
@@ -439,33 +441,36 @@ class GZResult(ChapterResult):
                     f"年的支付标准，按权重 ω 加权（步长 {s['omega_step']}），用于 {target} 年参保人，并计算"
                     f"按预测费用十分位的预测比。少于 {self.min_cell_size} 人的组合并到相邻组，任何公布的数字"
                     "都不基于更少的人。")
-        return (f"Per insurance scheme and year, the person-year records were reduced in one DuckDB pass "
-                f"to cell statistics (counts, sums and sums of squares), which give the person-level OLS "
-                f"coefficients and HC1 standard errors exactly. Risk factors were screened by multiple "
-                f"linear regression (gender, age, any chronic or special disease, hospitalisation in the "
-                f"previous year, length of stay); age bands and single diseases were grouped by exact "
-                f"one-dimensional k-means of their {target} per-capita fund expenditure (the number of "
-                f"groups at the first peak of the Calinski-Harabasz index, or the elbow of the within-group "
-                f"sum of squares when there is none); the payment standards of {base} and {target} were "
-                f"estimated on gender x age group, disease group and previous-year hospitalisation, blended "
-                f"with weight omega on {target} (steps of {s['omega_step']}) and applied to the {target} "
-                f"persons; predictive ratios were computed by tenth of predicted cost. Groups of fewer than "
-                f"{self.min_cell_size} persons were pooled with a neighbour; no published number rests on "
-                "fewer persons.")
+        step, minimum = s["omega_step"], self.min_cell_size
+        return (
+            f"Per insurance scheme and year, the person-year records were reduced in one DuckDB "
+            f"pass to cell statistics (counts, sums and sums of squares), which give the person-"
+            f"level OLS coefficients and HC1 standard errors exactly. Risk factors were screened "
+            f"by multiple linear regression (gender, age, any chronic or special disease, "
+            f"hospitalisation in the previous year, length of stay); age bands and single diseases"
+            f" were grouped by exact one-dimensional k-means of their {target} per-capita fund "
+            f"expenditure (the number of groups at the first peak of the Calinski-Harabasz index, "
+            f"or the elbow of the within-group sum of squares when there is none); the payment "
+            f"standards of {base} and {target} were estimated on gender x age group, disease group"
+            f" and previous-year hospitalisation, blended with weight omega on {target} (steps of "
+            f"{step}) and applied to the {target} persons; predictive ratios were computed by "
+            f"tenth of predicted cost. Groups of fewer than {minimum} persons were pooled with a "
+            f"neighbour; no published number rests on fewer persons.")
 
     def limitations(self, language: str = "en") -> list[str]:
         """What the method cannot show."""
         zh = language == "zh"
         return [
             "“节约”来自用较早年份的标准支付当年的人群；它不说明医疗服务是否更有效率。" if zh else
-            "The simulated savings come from paying this year's persons partly at an earlier year's "
-            "standards; they say nothing about whether care became more efficient.",
+            "The simulated savings come from paying this year's persons partly at an earlier "
+            "year's standards; they say nothing about whether care became more efficient.",
             "模型只含性别、年龄、所列病种和上年住院；模型未解释的费用差异仍可能引发选择病人。" if zh else
-            "The standards use only gender, age, the listed diseases and previous hospitalisation; what "
-            "they leave unexplained can still reward a provider for choosing patients.",
+            "The standards use only gender, age, the listed diseases and previous "
+            "hospitalisation; what they leave unexplained can still reward a provider for "
+            "choosing patients.",
             "标准是两年的回归估计；人群或目录变化时需要重新估计。" if zh else
-            "The standards are regression estimates from two years; a change of population, catalogue or "
-            "prices calls for new estimates.",
+            "The standards are regression estimates from two years; a change of population, "
+            "catalogue or prices calls for new estimates.",
         ]
 
     def warnings(self) -> list[str]:

@@ -99,8 +99,9 @@ def los_sentence(drop: bool, p_values: Mapping[str, float], alpha: float = 0.05)
     --------
     >>> los_sentence(True, {"A 2011": 0.4, "B 2011": 0.001})
     'Length of stay is left out of the payment model: it is not significant in A 2011 (p = 0.40).'
-    >>> los_sentence(False, {"A 2011": 0.01})
-    'Length of stay is significant in every scheme and year (largest p = 0.010) and stays in the model.'
+    >>> print(los_sentence(False, {"A 2011": 0.01}))  # doctest: +NORMALIZE_WHITESPACE
+    Length of stay is significant in every scheme and year (largest p = 0.010) and stays in the
+    model.
     """
     finite = {k: v for k, v in p_values.items() if v is not None and np.isfinite(v)}
     if not finite:
@@ -123,8 +124,10 @@ def pooling_sentence(notes: Sequence[str], min_cell_size: int) -> str:
     --------
     >>> pooling_sentence([], 10)
     'No age band, disease or group had to be pooled: each has at least 10 persons.'
-    >>> pooling_sentence(["A: age bands 96-100 and 101+ pooled into 96+"], 10)
-    '1 pooling step keeps every number on at least 10 persons: A: age bands 96-100 and 101+ pooled into 96+.'
+    >>> notes = ["A: age bands 96-100 and 101+ pooled into 96+"]
+    >>> print(pooling_sentence(notes, 10))  # doctest: +NORMALIZE_WHITESPACE
+    1 pooling step keeps every number on at least 10 persons: A: age bands 96-100 and 101+
+    pooled into 96+.
     """
     if not notes:
         return (f"No age band, disease or group had to be pooled: each has at least "
@@ -141,8 +144,10 @@ def suppression_sentence(suppressed: int, cells: int, min_cell_size: int) -> str
     --------
     >>> suppression_sentence(0, 84, 10)
     'Every one of the 84 cells of the standards tables holds at least 10 persons.'
-    >>> suppression_sentence(5, 84, 10)
-    '5 of the 84 cells of the standards tables hold fewer than 10 persons: their persons and observed mean are not shown (their standard is, being a sum of coefficients that rest on at least 10 persons each).'
+    >>> print(suppression_sentence(5, 84, 10))  # doctest: +NORMALIZE_WHITESPACE
+    5 of the 84 cells of the standards tables hold fewer than 10 persons: their persons and
+    observed mean are not shown (their standard is, being a sum of coefficients that rest on at
+    least 10 persons each).
     """
     if suppressed == 0:
         return (f"Every one of the {cells:,} cells of the standards tables holds at least "
@@ -160,8 +165,9 @@ def floor_sentence(floored: int) -> str:
     --------
     >>> floor_sentence(0)
     'No standard is negative.'
-    >>> floor_sentence(2)
-    '2 cells add up to a negative standard and are paid 0 (floored); with omega = 1 the payment then exceeds actual expenditure slightly.'
+    >>> print(floor_sentence(2))  # doctest: +NORMALIZE_WHITESPACE
+    2 cells add up to a negative standard and are paid 0 (floored); with omega = 1 the payment
+    then exceeds actual expenditure slightly.
     """
     if floored == 0:
         return "No standard is negative."
@@ -187,8 +193,10 @@ def savings_sentence(simulation: pd.DataFrame, base_year: int, target_year: int)
     --------
     >>> table = pd.DataFrame({"scheme": "total", "omega": [0.0, 0.5, 1.0],
     ...                       "savings_pct": [8.0, 4.0, 0.0]})
-    >>> savings_sentence(table, 2010, 2011)
-    'Paying the 2011 persons with the 2010 standards pays 8.00% less than actual expenditure (a saving); with equal weights it pays 4.00% less than actual expenditure (a saving); with the 2011 standards it pays actual expenditure.'
+    >>> print(savings_sentence(table, 2010, 2011))  # doctest: +NORMALIZE_WHITESPACE
+    Paying the 2011 persons with the 2010 standards pays 8.00% less than actual expenditure (a
+    saving); with equal weights it pays 4.00% less than actual expenditure (a saving); with the
+    2011 standards it pays actual expenditure.
     """
     total = simulation[simulation["scheme"] == "total"].set_index("omega")["savings_pct"]
 

@@ -1,4 +1,4 @@
-"""The person-year contract of the capitation chapter: settlement records, one row per person and year.
+"""The person-year contract of the capitation chapter: one row per person and year.
 
 Person-level files can hold a whole city (tens of millions of rows), so the checks are written as
 SQL conditions that DuckDB evaluates while it scans the file (:class:`RowRule`); the capitation

@@ -96,8 +96,9 @@ def number_sql(column: str, sql_type: str) -> str:
     if sql_type == "BOOLEAN":
         return f"CAST(CAST({name} AS INTEGER) AS DOUBLE)"
     text = f"trim(CAST({name} AS VARCHAR))"
+    pattern = sql_text(THOUSANDS_PATTERN)
     return (f"coalesce(TRY_CAST({text} AS DOUBLE), CASE WHEN regexp_full_match({text}, "
-            f"{sql_text(THOUSANDS_PATTERN)}) THEN TRY_CAST(replace({text}, ',', '') AS DOUBLE) END)")
+            f"{pattern}) THEN TRY_CAST(replace({text}, ',', '') AS DOUBLE) END)")
 
 
 def missing_sql(column: str, sql_type: str) -> str:

@@ -807,7 +807,8 @@ def truth(table: str = "coefficients") -> pd.DataFrame:
 
     Examples
     --------
-    >>> truth().query("scheme == 'UEBHI' and year == 2024 and term == 'inpatient_1'")["value"].item()
+    >>> table = truth()
+    >>> table.query("scheme == 'UEBHI' and year == 2024 and term == 'inpatient_1'")["value"].item()
     789.63
     """
     choices = ("coefficients", "standards", "age_bands", "diseases", "simulation", "fit")
