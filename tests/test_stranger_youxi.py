@@ -62,17 +62,18 @@ def ukgas_semicolons(folder: Path) -> Path:
 
 CASES = [
     # (data set in the R reference, writer, --set values, outcome column, model)
-    ("seatbelts", seatbelts_gbk, ["time_column=月份", "outcomes=驾驶员死亡人数", "intervention=1983-02"],
+    ("seatbelts", seatbelts_gbk, ["time_column=月份", "outcomes=驾驶员死亡人数", "intervention=1983-02",
+                                  "inference=newey_west"],
      "驾驶员死亡人数", "ols_newey_west"),
     ("seatbelts_log", seatbelts_excel_dates, ["time_column=Month", "outcomes=drivers_killed",
-                                              "intervention=1983-02", "log=true"],
+                                              "intervention=1983-02", "log=true", "inference=newey_west"],
      "drivers_killed", "ols_newey_west"),
     ("seatbelts_vans", seatbelts_excel_dates, ["time_column=Month", "outcomes=van_drivers_killed",
                                                "intervention=1983-02", "model=quasipoisson"],
      "van_drivers_killed", "quasipoisson"),
-    ("nile", nile_excel, ["time_column=年份", "intervention=1899"], "流量", "ols_newey_west"),
-    ("ukgas_log", ukgas_semicolons, ["time_column=季度", "intervention=1975Q1", "log=true"], "用气量",
-     "ols_newey_west"),
+    ("nile", nile_excel, ["time_column=年份", "intervention=1899", "inference=newey_west"], "流量", "ols_newey_west"),
+    ("ukgas_log", ukgas_semicolons, ["time_column=季度", "intervention=1975Q1", "log=true", "inference=newey_west"],
+     "用气量", "ols_newey_west"),
 ]
 
 

@@ -96,7 +96,9 @@ def test_user_data_get_the_jump_coding_and_derived_settings_are_marked(tmp_path)
     assert prepared.settings["coding"] == "zero_at_intervention"
     assert prepared.settings.source("coding") == "from the data"
     assert prepared.settings.source("intervention") == "set"
-    assert set(prepared.settings.derived()) == {"outcomes", "coding", "seasonal", "hac_lags", "horizon", "placebos"}
+    assert set(prepared.settings.derived()) == {"outcomes", "coding", "seasonal", "hac_lags", "horizon", "placebos",
+                                                "inference"}
+    assert prepared.settings["inference"] == "calibrated"
     assert not prepared.book_data
     book = youxi_itsa.prepare()
     assert book.settings["coding"] == "one_at_intervention" and book.settings["intervention"] == "2017-10"
@@ -144,7 +146,8 @@ def test_annual_series(tmp_path):
     data = tmp_path / "input" / "annual.csv"
     data.parent.mkdir()
     frame.to_csv(data, index=False, sep=";")
-    results = run_chapter(tmp_path, data, time_column="year", intervention="2014", hac_lags=1)
+    results = run_chapter(tmp_path, data, time_column="year", intervention="2014", hac_lags=1,
+                          inference="newey_west")
     assert results["diagnostics"]["settings"]["seasonal"] == "none"
     beta2 = next(e for e in results["estimates"] if e["model"] == "ols_newey_west" and e["term"] == "beta2")
     assert beta2["ci_low"] < -400 < beta2["ci_high"]
@@ -159,7 +162,7 @@ def test_results_agree_with_r(tmp_path, fixtures, seasonal, r_series, outcome):
     data.parent.mkdir()
     shutil.copy(fixtures / "youxi_series.csv", data)
     results = run_chapter(tmp_path, data, outcomes=[outcome], hac_lags=3, coding="one_at_intervention",
-                          seasonal=seasonal, intervention="2017-10")
+                          seasonal=seasonal, intervention="2017-10", inference="newey_west")
     reference = pd.read_csv(fixtures / "r_itsa_coefficients.csv")
     ref = reference[(reference.series == r_series) & (reference.coding == "one_at_intervention")
                     & (reference.se_type == "newey_west_3")].set_index("term")

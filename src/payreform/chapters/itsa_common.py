@@ -18,7 +18,7 @@ import pandas as pd
 
 from payreform.chapters.base import Parameter
 from payreform.errors import ContractError, ParameterError
-from payreform.itsa import CODINGS, IMPACTS, MODELS, newey_west_lags
+from payreform.itsa import CODINGS, IMPACTS, INFERENCE_METHODS, MODELS, newey_west_lags
 from payreform.itsa.design import full_design, is_full_rank
 from payreform.periods import FREQUENCY_NAMES, PERIODS_PER_YEAR
 
@@ -48,7 +48,11 @@ ITSA_PARAMETERS = {p.name: p for p in (
               "shock: 2020-02..2020-04); comma-separated", optional=True),
     Parameter("lag", "int", 0, "periods between each intervention date and its effective start"),
     Parameter("phase_in", "int", 0, "periods from each (effective) start left out of the fit as a transition"),
-    Parameter("hac_lags", "lags", "auto", "Newey-West lag; auto = floor(4 (n/100)^(2/9))"),
+    Parameter("inference", "str", None, "how intervals allow for autocorrelation: newey_west (the papers'), "
+              "prais_winsten, reml, reml_satterthwaite, arima or calibrated (a bootstrap-t that keeps 95% "
+              "coverage in short autocorrelated series)", choices=INFERENCE_METHODS, optional=True,
+              derived="the book's data: newey_west, as the papers; your data: calibrated"),
+    Parameter("hac_lags", "lags", "auto", "Newey-West lag (inference=newey_west); auto = floor(4 (n/100)^(2/9))"),
     Parameter("bg_order", "int", 1, "lags in the Breusch-Godfrey test"),
     Parameter("horizon", "int", None, "periods after the intervention for the effect estimate", optional=True,
               derived="the last period of the data"),
@@ -256,6 +260,20 @@ def resolve_schedule(index: pd.PeriodIndex, intervention: object, exclude: objec
                 f"{min_segment} per segment (check intervention, exclude, lag and phase_in)"
             )
     return Schedule(tuple(dates), tuple(starts), tuple(p + 1 for p in positions), mask)
+
+
+def resolve_inference(values: Mapping[str, Any], book: bool) -> dict[str, Any]:
+    """The inference method used: as set, else the papers' Newey-West on the book's data and the
+    calibrated method on a user's; only the OLS model takes one (one-line error otherwise)."""
+    method = values.get("inference")
+    if values.get("model", "ols") == "quasipoisson":
+        if method not in (None, "newey_west"):
+            raise ParameterError("parameter 'inference' applies to model=ols; the quasi-Poisson model has its own "
+                                 "(quasi-likelihood) standard errors: drop inference or set model=ols")
+        return {}
+    if method is None:
+        return {"inference": "newey_west" if book else "calibrated"}
+    return {}
 
 
 def hac_lags_for(value: Any, n_periods: int) -> int:

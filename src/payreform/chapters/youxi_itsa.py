@@ -45,6 +45,7 @@ from payreform.chapters.itsa_common import (
     hac_lags_for,
     itsa_parameter,
     resolve_fourier,
+    resolve_inference,
     resolve_schedule,
     resolve_seasonal,
     split_interventions,
@@ -87,6 +88,7 @@ PARAMETERS = (
     Parameter("offset", "str", None, "population column for quasi-Poisson rates", optional=True),
     Parameter("fourier", "int", 2, "sine/cosine pairs for seasonality in quasi-Poisson fits (at most 1 for "
               "quarters, none for years)"),
+    itsa_parameter("inference"),
     itsa_parameter("hac_lags"),
     itsa_parameter("bg_order"),
     itsa_parameter("horizon"),
@@ -173,6 +175,7 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Yo
         derived["seasonal"] = seasonal
     if values["hac_lags"] == "auto":
         derived["hac_lags"] = hac_lags_for("auto", n)
+    derived |= resolve_inference(values, book)
     if values["model"] == "quasipoisson" and resolve_fourier(values["fourier"], ts.frequency) != values["fourier"]:
         derived["fourier"] = resolve_fourier(values["fourier"], ts.frequency)  # the frequency allows fewer pairs
     if values["horizon"] is None:  # up to the next interruption, or the last period
@@ -209,6 +212,7 @@ def analysis_settings(prepared: YouxiPrepared) -> dict[str, Any]:
     s = prepared.settings
     quasi = s["model"] == "quasipoisson"
     return {"intervention": prepared.schedule.intervention, "exclude": prepared.schedule.mask(),
+            "inference": s["inference"] if not quasi else "newey_west", "seed": int(s["seed"]),
             "seasonal": s["seasonal"], "log": bool(s["log"]),
             "model": s["model"], "coding": s["coding"], "impact": s["impact"], "hac_lags": s["hac_lags"],
             "bg_order": int(s["bg_order"]), "offset": s["offset"] if quasi else None,
@@ -262,6 +266,7 @@ class YouxiResult(ChapterResult):
     codings: pd.DataFrame = field(default_factory=pd.DataFrame)
     seasonal_methods: pd.DataFrame = field(default_factory=pd.DataFrame)
     placebos: pd.DataFrame = field(default_factory=pd.DataFrame)
+    inference: pd.DataFrame = field(default_factory=pd.DataFrame)
     book: BookComparison | None = None
 
     chapter = NAME
@@ -330,7 +335,7 @@ class YouxiResult(ChapterResult):
         """Estimates, effects, diagnostics and the robustness tables."""
         tables = {"estimates": self.estimates(), "effects": self.effects, "diagnostics": self.diagnostics_table(),
                   "settings": self.settings_table(), "data_summary": self.data_summary()}
-        for name in ("lag_table", "codings", "seasonal_methods", "agreement", "placebos"):
+        for name in ("lag_table", "codings", "seasonal_methods", "agreement", "placebos", "inference"):
             if not getattr(self, name).empty:
                 tables[name] = getattr(self, name)
         return tables
@@ -660,14 +665,17 @@ def run(prepared: YouxiPrepared) -> YouxiResult:
                                               s["impact"], seasonal_dummies=dummies))]
     if identified and ols and not pre_excluded:
         placebos = pd.concat([placebo_analysis(a.analysed, intervention=schedule.starts[0], placebos=identified,
-                                               coding=s["coding"], hac_lags=s["hac_lags"], seasonal_dummies=dummies)
+                                               coding=s["coding"], hac_lags=s["hac_lags"], seasonal_dummies=dummies,
+                                               inference=s["inference"] or "newey_west")
                               for a in ols], ignore_index=True)
+    inference = pd.concat([itsa.inference_comparison(a, seed=int(s["seed"])) for a in ols], ignore_index=True) \
+        if ols else pd.DataFrame()
     book = None
     if prepared.book_data:
         book = book_comparison(prepared, itsa.results_table(list(analyses)), s["coding"], int(s["hac_lags"]))
     return YouxiResult(prepared=prepared, analyses=analyses, count_models=count_models, effects=effects,
                        agreement=agreement, lag_table=lag_table, codings=codings,
-                       seasonal_methods=seasonal_methods, placebos=placebos, book=book)
+                       seasonal_methods=seasonal_methods, placebos=placebos, inference=inference, book=book)
 
 
 CHAPTER = Chapter(

@@ -44,9 +44,13 @@ class SeriesAnalysis:
 
     @property
     def model_name(self) -> str:
-        """``ols_newey_west``, ``ols`` or ``quasipoisson`` (the ``model`` field of ``results.json``)."""
+        """The ``model`` field of ``results.json``: ``ols_newey_west`` (the papers'), ``ols``
+        (conventional errors), ``gls_<method>`` for the methods that model the autocorrelation
+        (``gls_reml``, ``gls_calibrated`` ...), or ``quasipoisson``."""
         if isinstance(self.model, PoissonITSAResult):
             return "quasipoisson"
+        if self.model.inference != "newey_west":
+            return f"gls_{self.model.inference}"
         return "ols" if self.model.hac_lags is None else "ols_newey_west"
 
     def diagnostics(self) -> dict:
@@ -114,6 +118,8 @@ def analyse_series(
     offset: str | None = None,
     fourier: int = 0,
     exclude: np.ndarray | None = None,
+    inference: str = "newey_west",
+    seed: int = 20260101,
 ) -> SeriesAnalysis:
     """Seasonally adjust (optionally), transform (optionally) and fit one outcome.
 
@@ -138,6 +144,9 @@ def analyse_series(
     exclude
         Boolean mask of periods left out of the fit (see :func:`payreform.itsa.exclusion_mask`);
         not with the ratio-to-moving-average method, whose moving average would run through them.
+    inference, seed
+        Inference of the OLS segmented regression (see :func:`segmented_regression`); the
+        quasi-Poisson model has its own.
 
     Examples
     --------
@@ -168,7 +177,7 @@ def analyse_series(
     if model == "ols":
         fitted = segmented_regression(analysed, intervention=intervention, coding=coding, impact=impact,
                                       hac_lags=hac_lags, bg_order=bg_order, seasonal_dummies=dummies, log=log,
-                                      exclude=exclude)
+                                      exclude=exclude, inference=inference, seed=seed)
     else:
         frame = analysed.to_frame(outcome)
         if offset is not None:
@@ -225,6 +234,30 @@ def _refit_options(model: ITSAResult) -> dict:
     return {"intervention": list(model.starts), "impact": model.impact, "bg_order": model.breusch_godfrey.order,
             "seasonal_dummies": bool(model.season_terms), "log": model.log,
             "exclude": None if model.fit_mask is None else ~model.fit_mask}
+
+
+def inference_comparison(analysis: SeriesAnalysis, methods: tuple[str, ...] | None = None,
+                         terms: tuple[str, ...] | None = None, seed: int = 20260101) -> pd.DataFrame:
+    """The same segmented regression under each inference method: one row per method and term with
+    the estimate, standard error, 95% interval, p-value and the estimated autocorrelation."""
+    from payreform.itsa.gls import INFERENCE_METHODS
+
+    model = analysis.model
+    if not isinstance(model, ITSAResult):
+        raise ParameterError("the inference comparison applies to OLS segmented regressions")
+    methods = methods or INFERENCE_METHODS
+    rows = []
+    for method in methods:
+        refit = segmented_regression(analysis.analysed, coding=model.coding, hac_lags=model.hac_lags or "auto",
+                                     inference=method, seed=seed, **_refit_options(model))
+        table = refit.table().set_index("term")
+        wanted = terms or tuple(t for t in refit.model_terms if t not in ("beta0", "beta1"))
+        for term in wanted:
+            row = table.loc[term]
+            rows.append({"outcome": analysis.outcome, "inference": method, "term": term, "estimate": row["estimate"],
+                         "std_error": row["std_error"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+                         "p_value": row["p_value"], "rho": refit.ar[0] if refit.ar else np.nan})
+    return pd.DataFrame(rows)
 
 
 def lag_sensitivity(analysis: SeriesAnalysis, lags: tuple = (None, 0, 1, 2, 3, 4, 5, 6),

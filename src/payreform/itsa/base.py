@@ -287,7 +287,7 @@ class SegmentedFit:
         diff = x_full - x_cf
         d = float(diff @ beta)
         d_se = math.sqrt(max(float(diff @ cov @ diff), 0.0))
-        d_combo = LinearCombination("d", d, d_se, self.df_resid)
+        d_combo = self.combination(dict(zip(names, diff, strict=True)), "d")  # the method's own interval
         q = float(stats.t.ppf(1 - alpha / 2, self.df_resid))
         if self.scale == "linear":
             fitted, counterfactual = eta_full, eta_cf

@@ -68,7 +68,7 @@ def placebo_dates(periods: pd.PeriodIndex, intervention: object, count: int = 3,
 def placebo_analysis(series: pd.Series, *, intervention: object, placebos: list[object],
                      coding: str = "zero_at_intervention", hac_lags: int | str | None = "auto",
                      min_pre: int = PLACEBO_MIN_SIDE, min_post: int = PLACEBO_MIN_SIDE,
-                     seasonal_dummies: bool = False) -> pd.DataFrame:
+                     seasonal_dummies: bool = False, inference: str = "newey_west") -> pd.DataFrame:
     """Pretend the intervention happened earlier, using only the data before the real one.
 
     For each placebo date the segmented regression is fitted to the pre-intervention periods
@@ -88,6 +88,8 @@ def placebo_analysis(series: pd.Series, *, intervention: object, placebos: list[
         As in :func:`segmented_regression`.
     seasonal_dummies
         Fit calendar-season indicators too (when the series was not seasonally adjusted).
+    inference
+        The inference method (see :func:`segmented_regression`), the same as the main analysis.
 
     Returns
     -------
@@ -114,7 +116,7 @@ def placebo_analysis(series: pd.Series, *, intervention: object, placebos: list[
                 f"pre-intervention data; choose dates with at least {min_pre} on each side"
             )
         result = segmented_regression(before, intervention=fake, coding=coding, hac_lags=hac_lags,
-                                      seasonal_dummies=seasonal_dummies)
+                                      seasonal_dummies=seasonal_dummies, inference=inference)
         row = {"outcome": series.name, "placebo": str(fake), "n_obs": result.n_obs}
         for term in ("beta2", "beta3"):
             combo = result.term(term)
