@@ -11,7 +11,8 @@ Run:  python bench/gz_scale.py [--path /tmp/payreform_bench/gz_city.parquet] [--
        person-year contract and computes the cell statistics, the duplicate check on person and
        year, then screening, age and disease grouping, payment standards, blending, predictive
        ratios and fit statistics (``analyse_capitation``);
-   (a0) the same without the contract checks (``validate=False``);
+   (a0) the same without the contract checks (``validate=False``); the duplicate person-year
+       search alone is timed too (a hash table of every person and year: its own pass);
    (r) the chapter runner, ``prepare`` (hash, check, statistics, derived settings) then ``run``;
    (b) one DuckDB GROUP BY pass computing cell counts, sums and sums of squares of fund
        expenditure over the same file (the floor: the data must be read once).
@@ -52,6 +53,16 @@ def whole_method(path: Path, threads: int | None, validate: bool = True):
 def runner(path: Path) -> gz_capitation.GZResult:
     """The chapter runner as `payreform run` calls it (without the notebook)."""
     return gz_capitation.run(gz_capitation.prepare(str(path), {"groups": PAPER_GROUPS}))
+
+
+def duplicate_search(path: Path, threads: int | None) -> None:
+    """The contract's duplicate person-year search alone (its own pass over two columns)."""
+    from payreform.contracts.person_years import check_duplicates, resolve_columns
+    from payreform.io.duckdb_source import ColumnSQL, DuckDBSource
+
+    with DuckDBSource(path, threads) as source:
+        types = source.describe()
+        check_duplicates(source, ColumnSQL(resolve_columns(list(types)), types))
 
 
 def group_by_pass(path: Path, threads: int | None) -> int:
@@ -179,7 +190,7 @@ def measure(path: Path, repeat: int = 3, threads: int | None = None,
     """Every figure of this benchmark as a dict (seconds, ratios, MB, differences)."""
     rows = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
     group_by_pass(path, threads)  # warm the file cache for every side
-    floor, method, plain, chapter = [], [], [], []
+    floor, method, plain, chapter, duplicates = [], [], [], [], []
     analysis = None
     for _ in range(repeat):  # alternate, so that load from other processes hits all alike
         floor.append(_best(lambda: group_by_pass(path, threads), 1)[0])
@@ -187,9 +198,11 @@ def measure(path: Path, repeat: int = 3, threads: int | None = None,
         method.append(seconds)
         plain.append(_best(lambda: whole_method(path, threads, validate=False), 1)[0])
         chapter.append(_best(lambda: runner(path), 1)[0])
+        duplicates.append(_best(lambda: duplicate_search(path, threads), 1)[0])
     at_half = analysis.simulation.at(0.5).set_index("scheme")
     result = {"rows": rows, "method_s": min(method), "method_unchecked_s": min(plain),
               "runner_s": min(chapter), "group_by_s": min(floor), "method_all_s": method,
+              "duplicates_s": min(duplicates),
               "group_by_all_s": floor, "ratio": min(method) / min(floor),
               "ratio_unchecked": min(plain) / min(floor), "ratio_runner": min(chapter) / min(floor),
               "savings_half_bn": at_half.loc["total", "savings"] / 1e9,
@@ -221,6 +234,7 @@ def main() -> None:
           f"(all: {', '.join(f'{t:.2f}' for t in r['group_by_all_s'])})")
     print(f"(a)  whole method, contract checked in its pass:   {r['method_s']:6.2f} s  "
           f"ratio (a)/(b)  {r['ratio']:.2f}  (target: under 3)")
+    print(f"     of which the duplicate person-year search (own pass): {r['duplicates_s']:.2f} s")
     print(f"(a0) whole method without the contract checks:     {r['method_unchecked_s']:6.2f} s  "
           f"ratio (a0)/(b) {r['ratio_unchecked']:.2f}")
     print(f"(r)  chapter runner prepare + run (hash included):  {r['runner_s']:6.2f} s  "
