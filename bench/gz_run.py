@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--path", type=Path,
                         default=Path(tempfile.gettempdir()) / "payreform_bench" / "gz_city.parquet")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--json", type=str, default=None, help="also store the figures in this file")
     args = parser.parse_args()
     ensure_city(args.path)
     group_by_pass(args.path, None)  # warm the file cache
@@ -64,6 +65,14 @@ def main() -> None:
     print(f"one DuckDB GROUP BY pass: {floor:.2f} s; chapter runner without the notebook: "
           f"{chapter:.2f} s; ratios to the pass: command {best['seconds'] / floor:.1f}, "
           f"runner {chapter / floor:.1f}")
+    if args.json:
+        import _record
+
+        _record.write(args.json, __file__, {
+            "seconds": best["seconds"], "peak_mb": best["peak_mb"], "figures": best["figures"],
+            "group_by_s": floor, "runner_s": chapter, "ratio_command": best["seconds"] / floor,
+            "ratio_runner": chapter / floor, "all_seconds": [r["seconds"] for r in runs],
+            "repeat": args.repeat})
 
 
 if __name__ == "__main__":

@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--no-person-level", action="store_true")
+    parser.add_argument("--json", type=str, default=None, help="also store the figures in this file")
     args = parser.parse_args()
 
     written = ensure_city(args.path, args.seed, args.scale)
@@ -251,6 +252,10 @@ def main() -> None:
               f"({r['person_level_speedup_dummies']:.0f}x against ready-made 0/1 columns)")
         print(f"    largest difference: coefficients {r['person_level_max_coef_diff']:.2e}, "
               f"HC1 standard errors {r['person_level_max_se_diff']:.2e}")
+    if args.json:
+        import _record
+
+        _record.write(args.json, __file__, r | {"repeat": args.repeat, "scale": args.scale})
 
 
 if __name__ == "__main__":
