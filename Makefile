@@ -33,15 +33,15 @@ fonts:
 ## strangers' data, the book with -W and the browser check) on both cores
 test: $(STAMP) browser-deps fonts
 	$(BIN)/ruff check src tests bench notebooks book/_ext
-	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests
-	$(BIN)/python -m pytest -m slow -n 2 --dist loadfile
+	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests -n 2 -q
+	$(BIN)/python -m pytest -m slow -n 2 --dist loadfile -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench notebooks book/_ext
 
 ## unit: the fast lane only (unit tests and doctests; no book build, no browser, no notebooks)
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests
+	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests -n 2 -q
 
 ## browser-deps: Debian's chromium for the site test (installed with apt-get when run as root)
 browser-deps:

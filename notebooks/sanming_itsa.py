@@ -432,7 +432,8 @@ display(Markdown(sanming_paper.growth_text(yearly, before, after, float(gaps["ho
 # %% tags=["book-only"]
 from payreform.synth import sanming  # noqa: E402
 
-moved = chapter.run(chapter.prepare(sanming.generate(seed=seed), {"intervention": "2018-10",
+later = str(pd.Period(sanming.INTERVENTION, "M") + 12)  # a year after the real reform
+moved = chapter.run(chapter.prepare(sanming.generate(seed=seed), {"intervention": later,
                                                                   "coding": "time_times_post"}))
 beta3 = moved.model_table().query("term == 'beta3'")[["group", "outcome", "estimate", "p_value"]]
 display(beta3.style.format(precision=4).hide(axis="index"))

@@ -40,6 +40,7 @@ log = False
 model = "ols"  # "ols" (Newey-West) or "quasipoisson"
 offset = None
 fourier = 2  # sine/cosine pairs in the quasi-Poisson fits
+inference = None  # None: the papers' newey_west on the book's data, calibrated on yours
 hac_lags = "auto"
 bg_order = 1
 horizon = None  # periods after the intervention for the effect; None means the last period
@@ -187,6 +188,32 @@ for name in result.figure_names():
 if not result.lag_table.empty:
     display(result.lag_table.style.format(precision=3).hide(axis="index"))
 display(Markdown(chapter.lag_rule_text(result)))
+
+# %% [markdown]
+# ### Intervals that keep their promise
+#
+# Newey-West errors correct ordinary least squares after the fact, and in a short autocorrelated
+# series they are too small. The methods below model the autocorrelation instead: Prais-Winsten
+# (Stata's `prais`), GLS by restricted maximum likelihood (REML, as R's `nlme::gls`), REML with
+# Satterthwaite degrees of freedom, maximum likelihood with AR(1) errors (as R's `arima`), and the
+# **calibrated** method: a bootstrap-t built on the REML fit, with the autocorrelation corrected for
+# its downward bias before the draws are made. The appendix measures how often each method's 95%
+# interval covers the truth over series of 12 to 100 periods (the calibrated method is the default
+# for your data; `inference=newey_west` reproduces the papers).
+
+# %%
+if not result.inference.empty:
+    shown = result.inference.assign(
+        interval=[f"{lo:,.2f} to {hi:,.2f}" for lo, hi in zip(result.inference["ci_low"], result.inference["ci_high"],
+                                                              strict=True)])
+    display(shown.pivot_table(index=["outcome", "term"], columns="inference", values="interval", aggfunc="first",
+                              sort=False))
+display(Markdown(chapter.inference_text(result)))
+
+# %% [markdown] tags=["book-voice"]
+# The paper's conclusions rest on Newey-West intervals from 46 months. Where the calibrated
+# interval reaches zero, the synthetic data (built on the paper's estimates) cannot confirm the
+# paper's verdict at the 5% level with an interval that keeps its coverage.
 
 # %% [markdown]
 # ## 6. What would have happened without the intervention?

@@ -36,3 +36,20 @@ def youxi_frame(youxi_series) -> pd.DataFrame:
     frame = youxi_series.set_index("month")
     frame.index = pd.PeriodIndex(frame.index, freq="M")
     return frame
+
+
+SLOW_MODULES = {
+    # whole-chapter runs, calibrations and strangers' data sets: seconds each, in the slow lane
+    "test_ccmc_run", "test_capitation", "test_capitation_contract", "test_youxi_synth", "test_gz_runner",
+    "test_youxi_chapter", "test_stranger_gz", "test_stranger_ccmc", "test_did_staggered", "test_youxi_text",
+    "test_gz_synth", "test_sanming_chapter", "test_sanming_synth", "test_budget_chapter",
+    "test_capitation_disclosure", "test_malformed_inputs", "test_stranger_sanming", "test_capitation_defaults",
+}
+"""Test modules that run whole chapters or simulations: `make test` runs them after the fast lane
+(unit tests and doctests, under a minute), on both cores."""
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -187,7 +187,10 @@ def _execute(source_notebook: Path, target: Path, parameters: Mapping[str, Any],
 
     with tempfile.TemporaryDirectory(prefix="payreform-nb-") as scratch:
         source = Path(scratch) / "chapter.ipynb"
-        jupytext.write(jupytext.read(source_notebook), source)
+        node = jupytext.read(source_notebook)
+        # a run on a user's data leaves out the book's voice and the exercises before executing them
+        node.cells = [c for c in node.cells if not set(c.metadata.get("tags", [])) & {"book-only", "book-voice"}]
+        jupytext.write(node, source)
         try:
             papermill.execute_notebook(str(source), str(target), parameters=dict(parameters), kernel_name="python3",
                                        progress_bar=progress, cwd=str(cwd), log_output=False,

@@ -16,7 +16,7 @@ from payreform.budget.data import (
 from payreform.budget.rules import (
     ACCOUNT_COLUMNS,
     BUDGET_BASES,
-    IMPM_STAFF_SHARE_2018,
+    IMPM_STAFF_SHARE,
     BudgetRule,
     BudgetSimulation,
     compare_rules,
@@ -28,7 +28,7 @@ from payreform.budget.rules import (
 from payreform.budget.scenarios import RATCHET_COLUMNS, ratchet, saving_account, spending_path
 
 __all__ = [
-    "ACCOUNT_COLUMNS", "BUDGET_BASES", "IMPM_STAFF_SHARE_2018", "RATCHET_COLUMNS", "BudgetData", "BudgetRule",
+    "ACCOUNT_COLUMNS", "BUDGET_BASES", "IMPM_STAFF_SHARE", "RATCHET_COLUMNS", "BudgetData", "BudgetRule",
     "BudgetSimulation", "compare_rules", "impm_rule", "last_year_rule", "persons_from_name", "population_budget",
     "ratchet", "saving_account", "simulate_budget", "spending_path", "unit_from_name", "unit_name",
     "validate_budget_data",

@@ -91,11 +91,11 @@ class BudgetRule:
         return self.basis == "population" or self.population_weight > 0
 
 
-IMPM_STAFF_SHARE_2018 = 0.16
+IMPM_STAFF_SHARE = 0.16
 """Share of the balance Youxi's coalition could pay to staff in 2018 (Zhong et al. 2023)."""
 
 
-def impm_rule(withheld_share: float = 0.05, staff_share_of_balance: float = IMPM_STAFF_SHARE_2018) -> BudgetRule:
+def impm_rule(withheld_share: float = 0.05, staff_share_of_balance: float = IMPM_STAFF_SHARE) -> BudgetRule:
     """Sanming's IMPM rule. The withheld share is not published: 5% is our assumption.
 
     Examples

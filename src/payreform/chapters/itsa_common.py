@@ -45,7 +45,7 @@ ITSA_PARAMETERS = {p.name: p for p in (
     Parameter("log", "bool", False, "model ln(y + 1) instead of y (OLS only); effects are reported on the "
               "original scale"),
     Parameter("exclude", "list", None, "windows left out of the fit, FIRST..LAST (for example a pandemic "
-              "shock: 2020-02..2020-04); comma-separated", optional=True),
+              "shock: 2015-02..2015-04); comma-separated", optional=True),
     Parameter("lag", "int", 0, "periods between each intervention date and its effective start"),
     Parameter("phase_in", "int", 0, "periods from each (effective) start left out of the fit as a transition"),
     Parameter("inference", "str", None, "how intervals allow for autocorrelation: newey_west (the papers'), "

@@ -48,7 +48,7 @@ NAME = "sanming-budget"
 
 CONTRACT = """\
 One row per year, consecutive years, at least two.
-- year_column (default `year`): 2018, 2018年 or an Excel date.
+- year_column (default `year`): 2015, 2015年 or an Excel date.
 - spending_column (default `spending`): the coalition's insured spending, >= 0, in any unit; the
   unit is read from the column name (万元, 10k, million, 亿元, 元) or set with spending_unit
   (RMB per unit).
@@ -101,8 +101,8 @@ PARAMETERS = (
               derived="the book's county"),
     Parameter("withheld_share", "float", 0.05, "share of the population budget the insurer withholds (private "
               "hospitals, risk adjustment; assumed)"),
-    Parameter("staff_share", "float", budget.IMPM_STAFF_SHARE_2018, "IMPM: share of a retained balance for staff "
-              "performance pay (16% in 2018)"),
+    Parameter("staff_share", "float", budget.IMPM_STAFF_SHARE, "IMPM: share of a retained balance for staff "
+              "performance pay (the paper's 16%)"),
     Parameter("other_budget_growth", "float", 0.06, "other regions: growth applied to last year's spending (assumed)"),
     Parameter("other_overspending_borne", "float", 0.5, "other regions: share of over-spending the coalition bears "
               "(assumed)"),

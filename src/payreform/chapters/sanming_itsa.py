@@ -78,7 +78,7 @@ SINGLE = "all"
 CONTRACT = """\
 Long format: one row per period and group (for example hospitals and community institutions),
 or one row per period for a single series.
-- time_column (default `month`): `2016-01`, `2016年1月`, `2016Q1`, `2016` or an Excel date;
+- time_column (default `month`): `2015-01`, `2015年1月`, `2015Q1`, `2015` or an Excel date;
   every group has the same periods, no gaps, no period twice within a group.
 - group_column: the column naming each row's group; by default the one text column besides
   the time column (none: a single series).

@@ -225,7 +225,9 @@ def growth_text(yearly: pd.Series, before: float, after: float, hospital_gap: fl
               "The yearly totals do not grow faster after the reform than before it")
     slopes = "slower" if after < before else "faster"
     within = abs(hospital_gap) < 2
-    return (f"{totals} ({narrative.fmt(first, 1)}% from 2016 to 2017, then "
+    year = yearly.index[0]
+    span = f" from {int(year) - 1} to {int(year)}" if isinstance(year, (int, np.integer)) and year > 1900 else ""
+    return (f"{totals} ({narrative.fmt(first, 1)}%{span}, then "
             f"{narrative.join([narrative.fmt(v, 1) + '%' for v in later])}), while Table 4's slopes mean "
             f"{slopes} growth after it ({narrative.fmt(before, 1)}% a year before, {narrative.fmt(after, 1)}% after). "
             f"For hospital expenditure the gap is {narrative.fmt(abs(hospital_gap), 1)} of Table 4's standard errors, "

@@ -694,10 +694,12 @@ CHAPTER = Chapter(
 from payreform.chapters.youxi_text import (  # noqa: E402 - the notebook calls them as chapter.<name>
     autocorrelation_text,
     count_model_text,
+    inference_text,
     lag_rule_text,
     model_text,
     placebo_text,
 )
 
 __all__ = ["CHAPTER", "PARAMETERS", "YouxiPrepared", "YouxiResult", "autocorrelation_text", "count_model_text",
+           "inference_text",
            "lag_rule_text", "model_text", "placebo_text", "prepare", "run"]

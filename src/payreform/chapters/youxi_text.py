@@ -100,3 +100,30 @@ def count_model_text(result: YouxiResult) -> str:
     return (f"{verdict} The largest dispersion is {narrative.fmt(dispersion, 1)}"
             + (" (1 would be Poisson), so a plain Poisson model would overstate precision." if dispersion > 1.5
                else ", close to the Poisson value 1."))
+
+
+def inference_text(result: YouxiResult) -> str:
+    """Whether the calibrated intervals change any conclusion drawn with Newey-West's, term by term."""
+    table = result.inference
+    if table.empty:
+        return "No OLS fit in this run, so the inference methods are not compared."
+    pivot = table.pivot_table(index=["outcome", "term"], columns="inference", values="p_value", sort=False)
+    if not {"newey_west", "calibrated"} <= set(pivot.columns):
+        return ""
+    changed, kept = [], 0
+    for (outcome, term), row in pivot.iterrows():
+        nw, cal = row["newey_west"], row["calibrated"]
+        if narrative.significant(nw) != narrative.significant(cal):
+            name = result.labels.get(outcome, outcome)
+            changed.append(f"{term} of {name} ({narrative.fmt_p(nw)} with Newey-West, {narrative.fmt_p(cal)} "
+                           "calibrated)")
+        else:
+            kept += 1
+    widths = table.assign(width=table["ci_high"] - table["ci_low"]).pivot_table(
+        index=["outcome", "term"], columns="inference", values="width", sort=False)
+    ratio = float((widths["calibrated"] / widths["newey_west"]).median())
+    text = (f"The calibrated intervals are a median {narrative.fmt(ratio, 1)} times as wide as Newey-West's. ")
+    if not changed:
+        return text + f"No conclusion at the 5% level changes: all {kept} level and slope changes keep their verdict."
+    return text + (f"The verdict at the 5% level changes for {narrative.join(changed)}; "
+                   f"{kept} other changes keep theirs.")

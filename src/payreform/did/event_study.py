@@ -90,7 +90,7 @@ def _whole_number(name: str, value) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ParameterError(f"parameter '{name}' is {value!r}; use a whole number (a year such as 2019)")
+        raise ParameterError(f"parameter '{name}' is {value!r}; use a whole number (a year such as 2015)")
     return int(value)
 
 
