@@ -17,6 +17,7 @@ from payreform.contracts.columns import (
     require_column,
 )
 from payreform.contracts.panel import PanelData, validate_panel
+from payreform.contracts.person_years import PersonYearData, validate_person_years
 from payreform.contracts.time_series import (
     GroupedTimeSeriesData,
     TimeSeriesData,
@@ -29,6 +30,7 @@ __all__ = [
     "ContractError",
     "GroupedTimeSeriesData",
     "PanelData",
+    "PersonYearData",
     "TimeSeriesData",
     "is_percent_column",
     "numeric_column",
@@ -36,5 +38,6 @@ __all__ = [
     "require_column",
     "validate_grouped_time_series",
     "validate_panel",
+    "validate_person_years",
     "validate_time_series",
 ]
