@@ -38,6 +38,7 @@ intervention = None  # first period under the reform; None means the study's (sy
 coding = None  # None: the paper's coding on the book's data, zero_at_intervention on yours
 seasonal = "auto"  # ratio-to-moving-average for monthly or quarterly data of two years or more
 log = True  # model ln(y + 1), as in the paper
+inference = None  # None: the papers' newey_west on the book's data, calibrated on yours
 hac_lags = "auto"
 bg_order = 1
 horizon = None  # periods after the intervention for the effect; None means the last period
@@ -48,6 +49,8 @@ prepared_input = None  # set by `payreform run`: the input it has already read a
 
 # %%
 # %matplotlib inline
+import os
+
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
@@ -58,6 +61,7 @@ from payreform.chapters import sanming_itsa as chapter
 
 plots.set_theme()
 pd.set_option("display.width", 120)
+language = os.environ.get("PAYREFORM_BOOK_LANGUAGE", language)  # set by the Chinese edition's build
 result = chapter.run(chapter.prepare(data, chapter.CHAPTER.collect(globals())))
 for key, value in result.glue_values().items():
     glue(key, value, display=False)

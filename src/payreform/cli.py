@@ -131,5 +131,44 @@ def run_command(chapter: str, data: Path, out: Path, settings: tuple[str, ...], 
     click.echo(f"figures:  {len(output.figures)} PNG files in {output.directory / 'figures'}")
 
 
+@main.command("plan")
+@click.argument("design", type=click.Choice(["itsa"]))
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="the pre-period series (CSV, Excel or Parquet); never modified")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="output folder (plan.json, power.csv, figures/power.png)")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="post_periods, level_change, slope_change, inference, reps, outcome, time_column ...")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def plan_command(design: str, data: Path, out: Path, settings: tuple[str, ...], quiet: bool) -> None:
+    """Power and minimum detectable changes of an interrupted time series, from its pre-period."""
+    from tqdm import tqdm
+
+    from payreform.chapters.itsa_plan import PLANNER, plan_from_data, write_plan
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            bar = tqdm(total=total, desc="simulating", unit="series", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        values = PLANNER.parse_settings(list(settings))
+        plan, record = plan_from_data(str(data), values, progress)
+    except PayreformError as exc:
+        _fail(str(exc))
+    finally:
+        if bar is not None:
+            bar.close()
+    path = write_plan(plan, record, out)
+    shown = plan.table[["post_periods", "term", "change", "power", "mde_increase", "mde_decrease"]]
+    click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    click.echo(f"plan:     {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

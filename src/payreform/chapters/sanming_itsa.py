@@ -46,6 +46,7 @@ from payreform.chapters.itsa_common import (
     check_model_settings,
     hac_lags_for,
     itsa_parameter,
+    resolve_inference,
     resolve_seasonal,
 )
 from payreform.chapters.result import ChapterResult
@@ -106,6 +107,7 @@ PARAMETERS = (
     itsa_parameter("seasonal"),
     itsa_parameter("log", default=True, help="model ln(y + 1) (the paper's scale); effects are reported on the "
                                               "original scale and changes as percentages"),
+    itsa_parameter("inference"),
     itsa_parameter("hac_lags"),
     itsa_parameter("bg_order"),
     itsa_parameter("horizon"),
@@ -268,6 +270,7 @@ def prepare(data: Any = None, parameters: Mapping[str, Any] | None = None) -> Sa
         derived["seasonal"] = resolve_seasonal("auto", first.frequency, n)
     if values["hac_lags"] == "auto":
         derived["hac_lags"] = hac_lags_for("auto", n)
+    derived |= resolve_inference(values, book)
     if values["horizon"] is None:
         derived["horizon"] = first.n_post - 1
     resolved = values | derived
@@ -308,7 +311,19 @@ def analysis_settings(prepared: SanmingPrepared) -> dict[str, Any]:
     s = prepared.settings
     return {"intervention": prepared.grouped.intervention, "seasonal": s["seasonal"], "log": bool(s["log"]),
             "model": "ols", "coding": s["coding"], "impact": "level_and_slope", "hac_lags": s["hac_lags"],
-            "bg_order": int(s["bg_order"])}
+            "bg_order": int(s["bg_order"]), "inference": s["inference"], "seed": int(s["seed"])}
+
+
+def inference_phrase(settings) -> str:
+    """How the intervals of the run allow for autocorrelation, in words."""
+    method = settings["inference"]
+    if method == "newey_west":
+        return f"Newey-West standard errors (lag {settings['hac_lags']})"
+    return {"prais_winsten": "Prais-Winsten GLS with AR(1) errors", "reml": "GLS with AR(1) errors by REML",
+            "reml_satterthwaite": "GLS with AR(1) errors by REML and Satterthwaite degrees of freedom",
+            "arima": "maximum-likelihood regression with AR(1) errors",
+            "calibrated": "calibrated intervals (REML with AR(1) errors, bootstrap-t with a bias-corrected "
+                          "autocorrelation)"}[method]
 
 
 def compared_groups(settings) -> list[str] | None:
@@ -345,13 +360,14 @@ def run(prepared: SanmingPrepared) -> SanmingResult:
     pair = compared_groups(s)
     if pair:
         first, second = (grouped.series[g] for g in pair)
+        two_group = {k: v for k, v in settings.items() if k not in ("inference", "seed")}  # Newey-West, as Linden
         comparisons = {o: itsa.compare_series(first.frame, second.frame, o, group=pair[0], reference=pair[1],
-                                              **settings) for o in grouped.outcomes}
+                                              **two_group) for o in grouped.outcomes}
     placebo = pd.DataFrame()
     dates = placebo_list(s)
     if dates:
         placebo = pd.concat([placebo_analysis(a.analysed, intervention=grouped.intervention, placebos=dates,
-                                              coding=s["coding"], hac_lags=s["hac_lags"],
+                                              coding=s["coding"], hac_lags=s["hac_lags"], inference=s["inference"],
                                               seasonal_dummies=s["seasonal"] == "season_dummies").assign(group=g)
                              for (g, _), a in analyses.items()], ignore_index=True)
     sensitivity = pd.concat([itsa.sensitivity_table(grouped.series[g].frame[o], intervention=grouped.intervention,
@@ -561,7 +577,7 @@ class SanmingResult(ChapterResult):
         lines = [f"The {FREQUENCY_NAMES[ts.frequency]} series of {names}{who} run from {ts.frame.index[0]} to "
                  f"{ts.frame.index[-1]} ({len(ts.frame)} periods: {ts.n_pre} before the intervention in "
                  f"{ts.intervention} and {ts.n_post} from it on). Each series was fitted by segmented regression on "
-                 f"{scale} with Newey-West standard errors (lag {s['hac_lags']}){season}. The change in trend "
+                 f"{scale} with {inference_phrase(s)}{season}. The change in trend "
                  "(β3) of each series:"]
         lines.append("\n".join(f"- {self.series_sentence(g, o)}" for (g, o) in self.analyses))
         if self.comparisons:

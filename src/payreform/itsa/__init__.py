@@ -68,6 +68,7 @@ from payreform.itsa.ols import (
     segmented_regression,
 )
 from payreform.itsa.poisson import PoissonITSAResult, fourier_terms, segmented_poisson
+from payreform.itsa.power import PowerPlan, analytic_power, plan_itsa
 from payreform.itsa.robustness import (
     as_percent_change,
     placebo_analysis,
@@ -82,7 +83,7 @@ from payreform.itsa.seasonal import (
 )
 
 __all__ = [
-    "CODINGS", "COMPARATIVE_TERMS", "INFERENCE_METHODS", "SCALES", "Estimate", "SegmentedFit", "IMPACTS", "MODELS", "SEASONAL_METHODS", "TERMS", "TERM_LABELS",
+    "CODINGS", "COMPARATIVE_TERMS", "INFERENCE_METHODS", "PowerPlan", "analytic_power", "plan_itsa", "SCALES", "Estimate", "SegmentedFit", "IMPACTS", "MODELS", "SEASONAL_METHODS", "TERMS", "TERM_LABELS",
     "AutocorrelationTest", "ComparativeITSAResult", "Effect", "ITSAResult", "PoissonITSAResult",
     "SeasonalAdjustment", "SeriesAnalysis", "analyse_series", "as_percent_change", "breusch_godfrey",
     "centred_moving_average", "coding_comparison", "coding_origin", "compare_conclusions", "compare_series",
