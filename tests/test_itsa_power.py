@@ -34,11 +34,11 @@ def test_white_noise_power_equals_the_noncentral_t(term, change):
 
 def test_minimum_detectable_change_is_the_boundary_of_80_percent_power():
     plan = power.plan_itsa(white_noise(), [12, 36], inference="reml", reps=200, seasonal=False, rho=0.4, seed=5)
-    for m, (lows, highs) in plan.intervals.items():
-        mde = plan.table.query("post_periods == @m and term == 'level'")["mde_increase"].item()
+    level = plan.table[plan.table["term"] == "level"].set_index("post_periods")["mde_increase"]
+    for length, (lows, highs) in plan.intervals.items():
+        mde = level[length]
         assert power.power_at(mde * 1.0001, lows[:, 0], highs[:, 0]) >= 0.8
         assert power.power_at(mde * 0.999, lows[:, 0], highs[:, 0]) < 0.8
-    level = plan.table[plan.table["term"] == "level"].set_index("post_periods")["mde_increase"]
     assert level[36] < level[12]  # a longer post-period detects smaller changes
 
 
