@@ -59,6 +59,8 @@ prepared_input = None  # set by `payreform run`: the input it has already read a
 
 # %%
 # %matplotlib inline
+import os
+
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
@@ -68,6 +70,7 @@ from payreform.chapters import sanming_budget as chapter
 
 plots.set_theme()
 pd.set_option("display.width", 120)
+language = os.environ.get("PAYREFORM_BOOK_LANGUAGE", language)  # set by the Chinese edition's build
 result = chapter.run(chapter.prepare(data, chapter.CHAPTER.collect(globals())))
 for key, value in result.glue_values().items():
     glue(key, value, display=False)

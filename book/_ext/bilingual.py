@@ -1,0 +1,135 @@
+"""Sphinx extension for the handbook's two editions (English and 简体中文).
+
+Links between the editions
+--------------------------
+
+The English site is ``_build/html/`` and the Chinese one ``_build/html/zh/`` (built from the
+same sources by ``book/_ext/editions.py``), so ``book/intro.html`` and ``zh/book/intro.html``
+are the same page. Each page gets a link in its article header ("中文" on an English page,
+"English" on a Chinese one) and a ``<link rel="alternate" hreflang=...>`` in its head.
+
+Chinese search
+--------------
+In the Chinese edition the search index's word splitter (jieba) is given the handbook's terms,
+from ``data/terms.csv`` and the glossary, so that a search for 双重差分 or 按人头付费 finds the
+pages that use the term rather than only its two-character pieces.
+
+Glued numbers in translated notebook text
+-----------------------------------------
+A translation keeps the English message's roles as they are, so a notebook's own
+``{glue:text}`key:.1f``` stays in its Chinese sentence. Sphinx parses a translated message as
+a separate small document, in which MyST-NB no longer has the notebook's outputs at hand; such
+a role is therefore read as a reference to the notebook's stored glue data
+(``notebook.py::key:.1f``), which MyST-NB resolves after reading, to the same number.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+HAN = re.compile(r"[\u4e00-\u9fff]{2,}")
+COUNTERPARTS = {
+    # this edition -> (folder of the other edition relative to this site's root, its language, link)
+    "en": ("zh/", "zh-CN", "中文", "本页的中文版"),
+    "zh": ("../", "en", "English", "This page in English"),
+}
+TEMPLATE = "payreform-language.html"
+
+
+def edition(language: str | None) -> str:
+    """``"zh"`` for a Chinese build (``zh_CN``, ``zh``), otherwise ``"en"``."""
+    return "zh" if (language or "en").lower().startswith("zh") else "en"
+
+
+def counterpart_url(pagename: str, language: str | None) -> str:
+    """Relative URL of ``pagename`` in the other edition.
+
+    >>> counterpart_url("book/intro", "en")
+    '../zh/book/intro.html'
+    >>> counterpart_url("book/intro", "zh_CN")
+    '../../book/intro.html'
+    >>> counterpart_url("search", "en")
+    'zh/search.html'
+    """
+    up = "../" * pagename.count("/")
+    return f"{up}{COUNTERPARTS[edition(language)][0]}{pagename}.html"
+
+
+def handbook_terms(root: Path = ROOT) -> list[str]:
+    """Chinese terms of the term list and the glossary's entries (runs of two or more Han characters)."""
+    words: set[str] = set()
+    terms = root / "data" / "terms.csv"
+    if terms.exists():
+        import csv
+
+        with open(terms, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                words.update(HAN.findall(row.get("zh", "")))
+    glossary = root / "book" / "glossary.md"
+    if glossary.exists():
+        for line in glossary.read_text(encoding="utf-8").splitlines():
+            if line and not line[0].isspace():  # a glossary entry's name, not its definition
+                words.update(HAN.findall(line))
+    return sorted(words)
+
+
+def _configure(app, config) -> None:
+    config.templates_path = [*config.templates_path, str(HERE / "templates")]
+    options = dict(config.html_theme_options or {})
+    header = options.get("article_header_end") or ["article-header-buttons.html"]
+    if isinstance(header, str):
+        header = [item.strip() for item in header.split(",") if item.strip()]
+    if TEMPLATE not in header:
+        options["article_header_end"] = [TEMPLATE, *header]
+    config.html_theme_options = options
+
+
+def _search_dictionary(app) -> None:
+    """Chinese edition: a jieba user dictionary with the handbook's terms for the search index."""
+    if edition(app.config.language) != "zh" or app.builder.format != "html":
+        return
+    path = Path(app.doctreedir) / "jieba_terms.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{word}\n" for word in handbook_terms()), encoding="utf-8")
+    app.config.html_search_options = {**(app.config.html_search_options or {}), "dict": str(path)}
+
+
+def _page_context(app, pagename, templatename, context, doctree) -> None:
+    folder, hreflang, label, title = COUNTERPARTS[edition(app.config.language)]
+    url = counterpart_url(pagename, app.config.language)
+    context["payreform_counterpart"] = {"url": url, "hreflang": hreflang, "label": label, "title": title}
+    context["metatags"] = context.get("metatags", "") + (
+        f'\n    <link rel="alternate" hreflang="{hreflang}" href="{url}" />')
+
+
+def _glue_in_translations() -> None:
+    """Same-notebook glue roles in a translated message: resolve them from the glue cache."""
+    from myst_nb.ext.glue import roles
+
+    for role in (roles.PasteTextRole, roles.PasteRoleAny):
+        original = role.run
+        if getattr(original, "payreform_translated", False):
+            continue
+
+        def run(self, _original=original):
+            document = self.document
+            source = str(getattr(document, "current_source", "") or "")
+            if "::" not in self.text and "nb_renderer" not in document and source.endswith("<translated>"):
+                env = document.settings.env
+                self.text = f"{Path(env.doc2path(env.docname)).name}::{self.text}"
+            return _original(self)
+
+        run.payreform_translated = True
+        role.run = run
+
+
+def setup(app):
+    _glue_in_translations()
+    app.connect("config-inited", _configure)
+    app.connect("builder-inited", _search_dictionary)
+    app.connect("html-page-context", _page_context)
+    app.add_css_file("payreform-language.css")
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
