@@ -201,8 +201,9 @@ display(Markdown(chapter.lag_rule_text(result)))
 # Satterthwaite degrees of freedom, maximum likelihood with AR(1) errors (as R's `arima`), and the
 # **calibrated** method: a bootstrap-t built on the REML fit, with the autocorrelation corrected for
 # its downward bias before the draws are made. The appendix measures how often each method's 95%
-# interval covers the truth over series of 12 to 100 periods (the calibrated method is the default
-# for your data; `inference=newey_west` reproduces the papers).
+# interval covers the truth over series of 12 to 100 periods. The calibrated method is the default
+# on a user's data; `inference=newey_west` gives the Newey-West intervals that most published
+# studies report.
 
 # %%
 if not result.inference.empty:

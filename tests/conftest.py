@@ -53,3 +53,4 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+SLOW_MODULES |= {"test_itsa_power"}

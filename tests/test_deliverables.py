@@ -81,7 +81,7 @@ def test_chinese_run_has_chinese_headers_and_labels(written):
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert label("settings", "zh") in headings and label("method", "zh") in headings
     assert "β (95% CI)" in [c.text for c in document.tables[1].rows[0].cells]
-    assert any(label("ols_newey_west", "zh") in h for h in headings)
+    assert any(label("gls_calibrated", "zh") in h for h in headings)  # the default on a user's data
     method = [p.text for p in document.paragraphs]
     assert any("分段回归" in p for p in method)
 

@@ -276,6 +276,18 @@ def resolve_inference(values: Mapping[str, Any], book: bool) -> dict[str, Any]:
     return {}
 
 
+def inference_phrase(settings: Mapping[str, Any]) -> str:
+    """How the intervals of the run allow for autocorrelation, in words."""
+    method = settings["inference"]
+    if method == "newey_west":
+        return f"Newey-West standard errors (lag {settings['hac_lags']})"
+    return {"prais_winsten": "Prais-Winsten GLS with AR(1) errors", "reml": "GLS with AR(1) errors by REML",
+            "reml_satterthwaite": "GLS with AR(1) errors by REML and Satterthwaite degrees of freedom",
+            "arima": "maximum-likelihood regression with AR(1) errors",
+            "calibrated": "calibrated intervals (REML with AR(1) errors, bootstrap-t with a bias-corrected "
+                          "autocorrelation)"}[method]
+
+
 def hac_lags_for(value: Any, n_periods: int) -> int:
     """``auto`` becomes the Newey-West rule for the series length; a number is kept.
 
@@ -289,4 +301,4 @@ def hac_lags_for(value: Any, n_periods: int) -> int:
 
 __all__ = ["ITSA_PARAMETERS", "MODELS", "SEASONAL_CHOICES", "USER_CODING", "Schedule", "check_model_settings",
            "hac_lags_for", "itsa_parameter", "resolve_fourier", "resolve_schedule", "resolve_seasonal",
-           "split_interventions"]
+           "split_interventions", "inference_phrase"]

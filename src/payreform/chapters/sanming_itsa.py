@@ -45,6 +45,7 @@ from payreform.chapters.itsa_common import (
     USER_CODING,
     check_model_settings,
     hac_lags_for,
+    inference_phrase,
     itsa_parameter,
     resolve_inference,
     resolve_seasonal,
@@ -312,18 +313,6 @@ def analysis_settings(prepared: SanmingPrepared) -> dict[str, Any]:
     return {"intervention": prepared.grouped.intervention, "seasonal": s["seasonal"], "log": bool(s["log"]),
             "model": "ols", "coding": s["coding"], "impact": "level_and_slope", "hac_lags": s["hac_lags"],
             "bg_order": int(s["bg_order"]), "inference": s["inference"], "seed": int(s["seed"])}
-
-
-def inference_phrase(settings) -> str:
-    """How the intervals of the run allow for autocorrelation, in words."""
-    method = settings["inference"]
-    if method == "newey_west":
-        return f"Newey-West standard errors (lag {settings['hac_lags']})"
-    return {"prais_winsten": "Prais-Winsten GLS with AR(1) errors", "reml": "GLS with AR(1) errors by REML",
-            "reml_satterthwaite": "GLS with AR(1) errors by REML and Satterthwaite degrees of freedom",
-            "arima": "maximum-likelihood regression with AR(1) errors",
-            "calibrated": "calibrated intervals (REML with AR(1) errors, bootstrap-t with a bias-corrected "
-                          "autocorrelation)"}[method]
 
 
 def compared_groups(settings) -> list[str] | None:

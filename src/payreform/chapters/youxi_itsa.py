@@ -43,6 +43,7 @@ from payreform.chapters.itsa_common import (
     Schedule,
     check_model_settings,
     hac_lags_for,
+    inference_phrase,
     itsa_parameter,
     resolve_fourier,
     resolve_inference,
@@ -293,7 +294,8 @@ class YouxiResult(ChapterResult):
             "frequency": [FREQUENCY_NAMES[ts.frequency]], "periods": [len(ts.frame)],
             "before the intervention": [ts.n_pre], "from the intervention on": [ts.n_post],
             "intervention": [str(ts.intervention)], "seasonal adjustment": [s["seasonal"]],
-            "Newey-West lag": [s["hac_lags"]], "scale": ["ln(y + 1)" if s["log"] else "y"],
+            "inference": [s["inference"] or "quasi-likelihood"], "Newey-West lag": [s["hac_lags"]],
+            "scale": ["ln(y + 1)" if s["log"] else "y"],
         })
 
     @property
@@ -412,8 +414,7 @@ class YouxiResult(ChapterResult):
         freq = FREQUENCY_NAMES[ts.frequency]
         names = narrative.join([self.labels.get(o, o) for o in ts.outcomes])
         model = ("quasi-Poisson segmented regression (effects as rate ratios)" if s["model"] == "quasipoisson"
-                 else f"segmented regression by OLS on {'ln(y + 1)' if s['log'] else 'y'} with Newey-West "
-                      f"standard errors (lag {s['hac_lags']})")
+                 else f"segmented regression on {'ln(y + 1)' if s['log'] else 'y'} with {inference_phrase(s)}")
         schedule = self.prepared.schedule
         if len(schedule.starts) == 1:
             timing = f"{ts.n_pre} before the intervention in {ts.intervention} and {ts.n_post} from it on"
@@ -443,9 +444,14 @@ class YouxiResult(ChapterResult):
         starts = ", ".join(str(p) for p in schedule.starts)
         lag = s["hac_lags"]
         if language == "zh":
+            errors = {"newey_west": f"普通最小二乘估计，Newey-West 稳健标准误（Bartlett 核，滞后 {lag} 阶，小样本校正）",
+                      "prais_winsten": "Prais-Winsten 可行广义最小二乘（AR(1) 误差，迭代估计）",
+                      "reml": "广义最小二乘，AR(1) 误差以限制性极大似然（REML）估计",
+                      "reml_satterthwaite": "广义最小二乘，AR(1) 误差以 REML 估计，自由度按 Satterthwaite 近似",
+                      "arima": "极大似然估计，AR(1) 误差",
+                      "calibrated": "校准区间：以 REML 估计 AR(1) 误差并校正其小样本偏倚，再以参数 bootstrap-t 求置信区间"}
             model = ("拟泊松分段回归（系数为对数尺度，效应以率比表示）" if s["model"] == "quasipoisson" else
-                     f"普通最小二乘分段回归（{'对 ln(y + 1) 建模，' if s['log'] else ''}Newey-West 稳健标准误，"
-                     f"Bartlett 核，滞后 {lag} 阶，并作小样本校正）")
+                     f"分段回归（{'对 ln(y + 1) 建模，' if s['log'] else ''}{errors[s['inference']]}）")
             seasonal = {"ratio_to_moving_average": "先用移动平均比率法剔除季节因素",
                         "season_dummies": "在回归中加入月份（或季度）虚拟变量以控制季节性",
                         "none": "未作季节调整"}[s["seasonal"]]
@@ -458,10 +464,17 @@ class YouxiResult(ChapterResult):
                 text += f"共有 {schedule.n_excluded} 个时期未纳入拟合（排除窗口或过渡期）。"
             return text + ("反事实为干预前趋势的延续，效应为拟合值与反事实之差；以 Breusch-Godfrey 检验残差自相关。"
                            "对数尺度模型的相对效应为 e^d − 1。")
+        errors = {"newey_west": f"ordinary least squares with Newey-West standard errors (Bartlett kernel, lag {lag}, "
+                                "small-sample factor n/(n - k))",
+                  "prais_winsten": "iterated Prais-Winsten feasible GLS with AR(1) errors",
+                  "reml": "GLS with AR(1) errors estimated by restricted maximum likelihood (REML)",
+                  "reml_satterthwaite": "GLS with AR(1) errors by REML and Satterthwaite degrees of freedom",
+                  "arima": "maximum likelihood with AR(1) errors",
+                  "calibrated": "GLS with AR(1) errors by REML, its autocorrelation corrected for small-sample bias "
+                                "and the intervals taken from a parametric bootstrap-t (the calibrated method)"}
         model = ("quasi-Poisson segmented regression (coefficients on the log scale, effects as rate ratios)"
                  if s["model"] == "quasipoisson" else
-                 f"ordinary least squares{' on ln(y + 1)' if s['log'] else ''} with Newey-West standard errors "
-                 f"(Bartlett kernel, lag {lag}, small-sample factor n/(n - k))")
+                 f"{errors[s['inference']]}{' on ln(y + 1)' if s['log'] else ''}")
         seasonal = {"ratio_to_moving_average": "after removing the season by the ratio-to-moving-average method",
                     "season_dummies": "with calendar-month (or quarter) indicators for the season",
                     "none": "without seasonal adjustment"}[s["seasonal"]]
