@@ -43,6 +43,7 @@ output_dir = "reports/reproducibility"
 import sys
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
@@ -100,6 +101,66 @@ plt.show()
 # about {glue:text}`mc_gls_coverage_beta3_pct:.0f`%. The lesson for reading ITSA studies,
 # including the Youxi paper: with a few dozen monthly points and clear autocorrelation, a nominal
 # 95% interval covers much less often than 95%.
+
+# %% [markdown]
+# ## Every inference method over the grid of Turner et al. (2021)
+#
+# `bench/itsa_grid.py` simulates series of 12, 24, 48 and 100 periods (half before the
+# intervention, half from it on) with AR(1) errors of lag-1 correlation 0 to 0.8, and analyses
+# each with every inference method of the time-series chapters and with the oracle (GLS that knows
+# the true correlation). The heat map shows how often each method's 95% interval covers the true
+# level change (β2) and slope change (β3); the table checks the calibrated method against its goal
+# cell by cell: coverage within 0.93-0.97 where n ≥ 24 and ρ ≤ 0.6, at least 0.90 at ρ = 0.8 for
+# n ≥ 48, median width at most 1.3 times the oracle's, and closer to 0.95 than every other method.
+
+# %%
+record = provenance("itsa_grid")
+grid = _record.table(record, "summary")
+methods = ["newey_west", "prais_winsten", "arima", "reml", "reml_satterthwaite", "calibrated", "oracle"]
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
+for ax, term in zip(axes, ["beta2", "beta3"], strict=True):
+    heat = grid[grid["term"] == term].pivot_table(index="method", columns=["n", "rho"], values="coverage")
+    heat = heat.loc[[m for m in methods if m in heat.index]]
+    image = ax.imshow(heat.to_numpy(), vmin=0.5, vmax=1.0, cmap="RdYlGn", aspect="auto")
+    ax.grid(False)
+    ax.set_yticks(range(len(heat.index)), heat.index)
+    ax.set_xticks(range(heat.shape[1]), [f"{n}/{r:g}" for n, r in heat.columns], rotation=90, fontsize=7)
+    ax.set_xlabel("series length / lag-1 correlation")
+    ax.set_title(f"coverage of 95% intervals: {term}")
+    for (i, j), value in np.ndenumerate(heat.to_numpy()):
+        ax.text(j, i, f"{value:.2f}"[1:], ha="center", va="center", fontsize=5.5)
+fig.colorbar(image, ax=axes, shrink=0.8)
+plots.save(fig, output_dir, "inference_coverage")
+plt.show()
+checked = _record.table(record, "goal")
+display(checked.style.format(precision=3).hide(axis="index"))
+figures = record["figures"]
+for key in ("reps", "cells_meeting_coverage_goal", "cells_with_goal", "cells_meeting_width_goal", "cells",
+            "cells_closest_to_nominal"):
+    glue(f"grid_{key}", int(figures[key]), display=False)
+glue("grid_calibrated_seconds", float(figures["calibrated_seconds_per_series"]), display=False)
+nw = grid.query("method == 'newey_west' and n == 24")["coverage"]
+glue("grid_nw_n24_min", float(nw.min()), display=False)
+glue("grid_nw_n24_max", float(nw.max()), display=False)
+short = checked[checked["coverage_goal"].notna() & (checked["coverage_goal"] == False)]  # noqa: E712
+glue("grid_short_cells", ", ".join(f"n = {int(r.n)}, ρ = {r.rho:g} ({r.term}: {r.coverage:.3f})"
+                                   for r in short.itertuples()) or "none", display=False)
+wide = checked[~checked["width_goal"].astype(bool)]
+glue("grid_wide_cells", ", ".join(f"n = {int(r.n)}, ρ = {r.rho:g} ({r.term}: {r.width_vs_oracle:.2f}×)"
+                                  for r in wide.itertuples()) or "none", display=False)
+
+# %% [markdown]
+# With {glue:text}`grid_reps:d` series per cell, the calibrated intervals meet the coverage goal in
+# {glue:text}`grid_cells_meeting_coverage_goal:d` of the {glue:text}`grid_cells_with_goal:d` cells
+# where it applies, and the width goal in {glue:text}`grid_cells_meeting_width_goal:d` of
+# {glue:text}`grid_cells:d`; they are closer to 95% than every other method in
+# {glue:text}`grid_cells_closest_to_nominal:d` cells, at about
+# {glue:text}`grid_calibrated_seconds:.2f` s per series. Cells short of the coverage goal:
+# {glue:text}`grid_short_cells`. Cells wider than 1.3 times the oracle:
+# {glue:text}`grid_wide_cells`. Newey-West intervals from 24 periods cover between
+# {glue:text}`grid_nw_n24_min:.2f` and {glue:text}`grid_nw_n24_max:.2f`. The Monte Carlo error of a
+# coverage near 0.95 is about 0.011 with 400 series per cell, so single cells near the bounds are
+# within chance of them.
 
 # %% [markdown]
 # ## Coverage of clustered intervals in the county panel
