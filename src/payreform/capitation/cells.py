@@ -1,4 +1,4 @@
-"""Sufficient statistics of person-year records, checked and aggregated in one DuckDB pass.
+"""Sufficient statistics of person-year records, checked and aggregated in one pass.
 
 Every regressor of the payment model is categorical, so per-cell counts, sums and sums of
 squares give *exactly* the person-level OLS coefficients and HC1 standard errors; the screening
@@ -8,7 +8,9 @@ DataFrame, a CSV, Excel or Parquet file once, evaluating the person-year contrac
 every row in the same pass (:mod:`payreform.contracts.person_years`); an offending row is
 looked up only when a rule is broken. Expenditures are summed in fen (0.01 RMB) as exact
 integers, so the results do not depend on the order of summation and are identical for the same
-data read from a DataFrame, a CSV file or a Parquet file.
+data read from a DataFrame, a CSV file or a Parquet file. With ``engine="spark"`` the same pass
+runs on Apache Spark (:mod:`payreform.capitation.spark`, for records on a cluster) and gives the
+same atoms and the same contract errors.
 """
 
 from __future__ import annotations
@@ -54,12 +56,17 @@ from payreform.contracts.person_years import (
     rule_mask_sql,
     split_codes,
 )
-from payreform.errors import ContractError, ParameterError, closest
+from payreform.errors import ContractError, ParameterError, check_choice, closest
 from payreform.io import read_table
 from payreform.io.duckdb_source import ColumnSQL, DuckDBSource
+from payreform.io.spark_source import SPARK_MASTER
 
-__all__ = ["CellStatistics", "Fit", "cell_statistics", "load_disease_file", "ols_from_moments"]
+__all__ = ["ENGINES", "CellStatistics", "Fit", "cell_statistics", "load_disease_file",
+           "ols_from_moments"]
 
+ENGINES = ("duckdb", "spark")
+"""Engines of the statistics pass: embedded DuckDB (default) or Apache Spark
+(:mod:`payreform.capitation.spark`, imported only when asked for)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,6 +167,9 @@ def cell_statistics(
     progress: ProgressCallback | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
+    engine: str = "duckdb",
+    spark_master: str = SPARK_MASTER,
+    spark_session: Any = None,
 ) -> CellStatistics:
     """Check person-year records against their contract and aggregate them, in one pass.
 
@@ -187,6 +197,17 @@ def cell_statistics(
         Optional ``progress(step, done, total)`` callback.
     threads, memory_limit
         DuckDB settings (default: all cores, DuckDB's memory limit).
+    engine
+        ``"duckdb"`` (embedded, the default) or ``"spark"`` (Apache Spark, for records on a
+        cluster; needs the ``spark`` extra and Java 17+). Both give the same statistics and
+        the same contract errors.
+    spark_master
+        Spark only: where Spark runs, ``local[2]`` (this machine, two cores), ``local[*]``,
+        ``spark://HOST:7077`` or ``yarn``. A session started here is stopped before the
+        function returns; a Spark session already active in the process (or ``spark_session``)
+        is used and left running.
+    spark_session
+        Spark only: a ``SparkSession`` to use (left running).
 
     Returns
     -------
@@ -212,29 +233,22 @@ def cell_statistics(
     if not isinstance(separator, str) or len(separator.strip()) != 1:
         raise ParameterError(f"parameter 'ocsd_separator' is {separator!r}; give one character "
                              "such as ;")
+    engine = check_choice("engine", engine, ENGINES)
     codes = _disease_codes(diseases)
     genders = code_table(gender_codes)
     report(progress, "reading and checking the records", 0, 1)
-    with DuckDBSource(data, threads, sheet=sheet, memory_limit=memory_limit) as source:
-        types = source.describe()
-        cols = ColumnSQL(resolve_columns(list(types), columns), types)
-        scanned = _scan(source, cols, separator.strip(), validate)
-        if scanned["rows"] == 0:
-            raise ContractError("the data have no rows; export the person-year records again")
-        if validate:
-            raise_first_violation(source, scanned["rules"], scanned["violations"])
-            schemes_found = scanned["atoms"]["scheme_code"].unique()
-            if scheme_codes is not None:
-                check_codes(source, cols, "scheme", schemes_found, code_table(scheme_codes),
-                            scheme_codes, "map every scheme code with schemes=CODE:LABEL,...")
-            check_codes(source, cols, "gender", scanned["atoms"]["gender_code"].unique(), genders,
-                        gender_codes, "use 1 (male) or 2 (female)")
-            check_ocsd_texts(source, cols, scanned["ocsd_texts"],
-                             None if codes is None else codes.codes, separator.strip())
-            check_duplicates(source, cols)
-        label = source.label
-        reading = {"encoding": source.encoding, "delimiter": source.delimiter,
-                   "sheet": source.sheet, "sha256": source.sha256}
+    if engine == "spark":
+        from payreform.capitation.spark import spark_pass
+
+        scanned, mapping, label, reading = spark_pass(
+            data, columns=columns, separator=separator.strip(), validate=validate,
+            diseases=None if codes is None else codes.codes, scheme_codes=scheme_codes,
+            gender_codes=gender_codes, sheet=sheet, master=spark_master, session=spark_session)
+    else:
+        scanned, mapping, label, reading = _duckdb_pass(
+            data, columns=columns, separator=separator.strip(), validate=validate, codes=codes,
+            scheme_codes=scheme_codes, gender_codes=gender_codes, sheet=sheet, threads=threads,
+            memory_limit=memory_limit)
     report(progress, "reading and checking the records", 1, 1)
     if codes is None:
         found = {c for text in scanned["ocsd_texts"] for c in split_codes(text, separator.strip())}
@@ -245,8 +259,36 @@ def cell_statistics(
     counts = (atoms.groupby(["scheme", "year"], as_index=False)[["persons", "sum_y"]].sum()
               .rename(columns={"sum_y": "fund_exp"}))
     order = tuple(sorted(atoms["scheme"].unique(), key=str))
-    validation = PersonYearData(label, int(scanned["rows"]), dict(cols.mapping), counts)
+    validation = PersonYearData(label, int(scanned["rows"]), mapping, counts)
     return CellStatistics(atoms, label, codes, order, validation, schemes, reading)
+
+
+def _duckdb_pass(data: Any, *, columns: Mapping[str, str | None] | None, separator: str,
+                 validate: bool, codes: DiseaseCodes | None,
+                 scheme_codes: Mapping[str, str] | None, gender_codes: Mapping[str, int],
+                 sheet: str | None, threads: int | None, memory_limit: str | None
+                 ) -> tuple[dict, dict[str, str | None], str, dict[str, Any]]:
+    """The DuckDB pass: the scan (:func:`_scan`) and the contract's checks, in order."""
+    with DuckDBSource(data, threads, sheet=sheet, memory_limit=memory_limit) as source:
+        types = source.describe()
+        cols = ColumnSQL(resolve_columns(list(types), columns), types)
+        scanned = _scan(source, cols, separator, validate)
+        if scanned["rows"] == 0:
+            raise ContractError("the data have no rows; export the person-year records again")
+        if validate:
+            raise_first_violation(source, scanned["rules"], scanned["violations"])
+            schemes_found = scanned["atoms"]["scheme_code"].unique()
+            if scheme_codes is not None:
+                check_codes(source, cols, "scheme", schemes_found, code_table(scheme_codes),
+                            scheme_codes, "map every scheme code with schemes=CODE:LABEL,...")
+            check_codes(source, cols, "gender", scanned["atoms"]["gender_code"].unique(),
+                        code_table(gender_codes), gender_codes, "use 1 (male) or 2 (female)")
+            check_ocsd_texts(source, cols, scanned["ocsd_texts"],
+                             None if codes is None else codes.codes, separator)
+            check_duplicates(source, cols)
+        reading = {"encoding": source.encoding, "delimiter": source.delimiter,
+                   "sheet": source.sheet, "sha256": source.sha256}
+        return scanned, dict(cols.mapping), source.label, reading
 
 
 def _disease_codes(diseases: Any) -> DiseaseCodes | None:

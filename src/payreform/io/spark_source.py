@@ -1,0 +1,536 @@
+"""Scan a data file with Apache Spark, under the same reading rules as :class:`DuckDBSource`.
+
+The capitation method can compute its cell statistics on Spark (``engine="spark"``), for
+records that live on a cluster or outgrow one machine. :class:`SparkSource` opens a DataFrame, a
+CSV/TSV file, a Parquet file or an Excel workbook in a Spark session, by the rules of
+:mod:`payreform.io.rules` that :class:`~payreform.io.duckdb_source.DuckDBSource` follows:
+
+- CSV text is UTF-8 (with or without byte-order mark) or GBK/GB18030, checked over the whole
+  file; a GBK file is transcoded once into a private temporary UTF-8 copy (the input file is
+  never modified); the delimiter is sniffed with :func:`~payreform.io.rules.sniff_delimiter`;
+  every cell is read as text, so a bad value can be reported with its row. Spark reads a CSV
+  file line by line: a quoted field holding a line break is not supported (DuckDB reads it);
+- a cell holding one of :data:`~payreform.io.rules.MISSING_MARKERS` is missing; numbers may be
+  written with thousands separators; text is read as a number exactly when DuckDB reads it as
+  one (:func:`spark_number_sql`);
+- Excel workbooks are read once with :func:`~payreform.io.read_table` and handed to Spark.
+
+Rows are numbered in file order (``__row``, 0-based) only when an offending row has to be
+found: from Parquet's row index, from the position of a pandas row, and for CSV files from the
+position within Spark's partitions of the file, which Spark reads in file order.
+
+:class:`SparkColumnSQL` writes the Spark SQL that reads a column as a number, as text or tests
+it for a missing value, with the same results as :class:`~payreform.io.duckdb_source.ColumnSQL`.
+:func:`spark_session` starts (and stops) a session or reuses one. PySpark is imported only by
+the functions that need it, so the package works without it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from payreform.errors import ContractError, ParameterError
+from payreform.io.duckdb_source import ColumnSQL
+from payreform.io.rules import (
+    ENCODINGS,
+    EXCEL_SUFFIXES,
+    MISSING_MARKERS,
+    PARQUET_SUFFIXES,
+    TEXT_SUFFIXES,
+    THOUSANDS_PATTERN,
+    encoding_name,
+    sniff_delimiter,
+)
+
+__all__ = ["SPARK_MASTER", "SparkColumnSQL", "SparkSource", "check_master", "spark_ident",
+           "spark_missing_sql", "spark_number_sql", "spark_session", "spark_text",
+           "spark_text_sql"]
+
+SPARK_MASTER = "local[2]"
+"""Default master: Spark inside this process on two cores."""
+
+_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\s*\d+)?\])?|local-cluster\[\d+,\s*\d+,\s*\d+\]|"
+                     r"(spark|k8s|mesos)://\S+|yarn)$")
+_SNIFF_BYTES = 1 << 16
+_NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
+_PANDAS_WARNING = "PySpark does not yet fully support pandas"
+_PARTITION_BITS = 33  # monotonically_increasing_id(): partition index << 33 + row in partition
+
+
+def spark_text(value: Any) -> str:
+    """A Spark SQL string literal.
+
+    Examples
+    --------
+    >>> print(spark_text("O'Neil \\\\ 1"))
+    'O\\'Neil \\\\ 1'
+    """
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def spark_ident(name: Any) -> str:
+    """A quoted Spark SQL identifier.
+
+    Examples
+    --------
+    >>> spark_ident("参保人 编号")
+    '`参保人 编号`'
+    """
+    return "`" + str(name).replace("`", "``") + "`"
+
+
+_MARKERS = "(" + ", ".join(spark_text(m) for m in MISSING_MARKERS) + ")"
+# Java's `$` also matches before a final line break; DuckDB's full match does not.
+_THOUSANDS = spark_text(THOUSANDS_PATTERN.removesuffix("$") + r"\z")
+
+
+def _is_numeric(spark_type: str) -> bool:
+    return spark_type.startswith(_NUMERIC)
+
+
+_SUFFIXED = spark_text(r"[0-9.][dDfF]\s*$")  # Java reads 1d and 1f as numbers, DuckDB does not
+_UNDERSCORE = spark_text("(?<=[0-9])_(?=[0-9])")  # DuckDB reads 1_000 as 1000
+
+
+def _parse_double(text: str) -> str:
+    """Text as DOUBLE where DuckDB reads it as one: Java's ``1d``/``1f`` suffixes refused,
+    ``1_000`` and ``+nan`` accepted."""
+    return (f"CASE WHEN {text} RLIKE {_SUFFIXED} THEN NULL "
+            f"WHEN lower({text}) IN ('+nan', '-nan') THEN CAST('NaN' AS DOUBLE) "
+            f"ELSE try_cast(regexp_replace({text}, {_UNDERSCORE}, '') AS DOUBLE) END")
+
+
+def spark_number_sql(column: str, spark_type: str) -> str:
+    """Spark SQL of a column as DOUBLE: NULL when missing or not a number; ``1,234`` is 1234.
+
+    Examples
+    --------
+    >>> spark_number_sql("age", "bigint")
+    'CAST(`age` AS DOUBLE)'
+    """
+    name = spark_ident(column)
+    if _is_numeric(spark_type):
+        return f"CAST({name} AS DOUBLE)"
+    if spark_type == "boolean":
+        return f"CAST(CAST({name} AS INT) AS DOUBLE)"
+    text = f"trim(CAST({name} AS STRING))"
+    plain = f"replace({text}, ',', '')"
+    return (f"coalesce({_parse_double(text)}, CASE WHEN {text} RLIKE {_THOUSANDS} THEN "
+            f"{_parse_double(plain)} END)")
+
+
+def spark_missing_sql(column: str, spark_type: str) -> str:
+    """Spark SQL condition: the cell is missing (NULL, NaN, empty or a missing-value marker).
+
+    Examples
+    --------
+    >>> spark_missing_sql("year", "int")
+    '(`year` IS NULL)'
+    """
+    name = spark_ident(column)
+    if spark_type in ("float", "double"):
+        return f"({name} IS NULL OR isnan({name}))"
+    if _is_numeric(spark_type) or spark_type == "boolean":
+        return f"({name} IS NULL)"
+    return f"({name} IS NULL OR trim(CAST({name} AS STRING)) IN {_MARKERS})"
+
+
+def spark_text_sql(column: str, spark_type: str) -> str:
+    """Spark SQL of a column as trimmed text (whole-number doubles without ``.0``; NULL if
+    missing).
+
+    Examples
+    --------
+    >>> spark_text_sql("gender", "tinyint")
+    'CAST(`gender` AS STRING)'
+    """
+    name = spark_ident(column)
+    if spark_type in ("float", "double"):
+        return (f"CASE WHEN isnan({name}) THEN NULL WHEN {name} = round({name}) "
+                f"THEN CAST(try_cast({name} AS BIGINT) AS STRING) "
+                f"ELSE CAST({name} AS STRING) END")
+    if _is_numeric(spark_type) or spark_type == "boolean":
+        return f"CAST({name} AS STRING)"
+    text = f"trim(CAST({name} AS STRING))"
+    return f"CASE WHEN {text} IN {_MARKERS} THEN NULL ELSE {text} END"
+
+
+class SparkColumnSQL(ColumnSQL):
+    """:class:`~payreform.io.duckdb_source.ColumnSQL` in Spark SQL (``types`` are Spark's
+    simple type names, from :meth:`SparkSource.describe`).
+
+    Examples
+    --------
+    >>> SparkColumnSQL({"age": "年龄"}, {"年龄": "string"}).raw("age")
+    '`年龄`'
+    """
+
+    def raw(self, key: str) -> str:
+        """The column as stored."""
+        return spark_ident(self.mapping[key])
+
+    def number(self, key: str) -> str:
+        """The column as DOUBLE (see :func:`spark_number_sql`)."""
+        return spark_number_sql(self.mapping[key], self.type(key))
+
+    def missing(self, key: str) -> str:
+        """Condition: the column's cell is missing (see :func:`spark_missing_sql`)."""
+        return spark_missing_sql(self.mapping[key], self.type(key))
+
+    def text(self, key: str) -> str:
+        """The column as trimmed text (see :func:`spark_text_sql`)."""
+        return spark_text_sql(self.mapping[key], self.type(key))
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+def check_master(master: Any) -> str:
+    """``master`` if it is a Spark master URL, else a one-line :class:`ParameterError`.
+
+    Examples
+    --------
+    >>> check_master("spark://head:7077"), check_master("local[*]"), check_master("yarn")
+    ('spark://head:7077', 'local[*]', 'yarn')
+    """
+    if not isinstance(master, str) or not _MASTER.match(master.strip()):
+        raise ParameterError(
+            f"parameter 'spark_master' is {master!r}; use local[2] (this machine, 2 cores), "
+            "local[*], spark://HOST:7077 or yarn")
+    return master.strip()
+
+
+def _import_pyspark() -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
+            import pyspark.sql
+    except ImportError:
+        raise ParameterError(
+            "parameter 'engine' is 'spark' but PySpark is not installed; run `make spark` or "
+            "pip install 'pyspark>=4.0,<5' (or use engine=duckdb)") from None
+    return pyspark.sql
+
+
+def _java_found() -> bool:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return True
+    return shutil.which("java") is not None
+
+
+@contextlib.contextmanager
+def spark_session(master: str = SPARK_MASTER, session: Any = None) -> Iterator[Any]:
+    """A Spark session for the duration of a ``with`` block.
+
+    A ``session`` given is used and left running. Otherwise the session already active in this
+    process (one your program or ``spark-submit`` started) is used and left running; its
+    master wins, and a different non-default ``master`` is refused. Otherwise a session is
+    started on ``master`` (web UI off for local masters, console progress off, log level
+    ERROR) and **stopped** when the block ends, so that nothing outlives the call.
+
+    Raises
+    ------
+    ParameterError
+        If PySpark or Java is missing, the master is not a master URL, or Spark cannot start.
+
+    Examples
+    --------
+    >>> with spark_session("local[1]") as spark:  # doctest: +SKIP
+    ...     spark.range(3).count()
+    3
+    """
+    master = check_master(master)
+    sql = _import_pyspark()
+    if session is not None:
+        yield session
+        return
+    active = sql.SparkSession.getActiveSession()
+    if active is not None:
+        running = active.sparkContext.master
+        if master != SPARK_MASTER and master != running:
+            raise ParameterError(
+                f"parameter 'spark_master' is {master!r} but a Spark session on {running!r} is "
+                "already running in this process; leave spark_master unset to use it")
+        yield active
+        return
+    if not _java_found():
+        raise ParameterError(
+            "engine=spark needs Java 17 or later and `java` was not found; install Debian's "
+            "openjdk-17-jre-headless (make spark does so as root) or set JAVA_HOME")
+    builder = (sql.SparkSession.builder.master(master).appName("payreform")
+               .config("spark.ui.showConsoleProgress", "false"))
+    if master.startswith("local"):
+        builder = builder.config("spark.ui.enabled", "false")
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
+            spark = builder.getOrCreate()
+    except Exception as error:  # Py4J/PySpark raise several kinds when the JVM cannot start
+        raise ParameterError(f"Spark could not start on {master!r} ({_first_line(error)}); "
+                             "check `java -version` (17 or later) and spark_master") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        yield spark
+    finally:
+        spark.stop()
+
+
+# ----------------------------------------------------------------------------- the source
+
+
+class SparkSource:
+    """The data in a Spark session: a DataFrame :attr:`raw` and, on demand, :meth:`numbered`.
+
+    Parameters
+    ----------
+    data
+        A pandas DataFrame, or the path of a CSV/TSV/TXT, Parquet or Excel (.xlsx/.xls) file.
+    spark
+        The Spark session (see :func:`spark_session`).
+    sheet
+        Excel only: the sheet to read (default the first).
+
+    Attributes
+    ----------
+    kind
+        ``frame``, ``csv``, ``parquet`` or ``excel``.
+    label
+        ``DataFrame`` or the file's path.
+    encoding, delimiter
+        How a text file was read.
+    sha256
+        SHA-256 of an Excel file (hashed when it was read); None otherwise.
+    view
+        Name of the temporary view holding :attr:`raw` (unique to this source).
+
+    Examples
+    --------
+    >>> with spark_session() as spark, SparkSource(pd.DataFrame({"x": [1, 2]}), spark) as s:
+    ...     s.query(f"SELECT sum(x) FROM {s.view}").collect()[0][0]  # doctest: +SKIP
+    3
+    """
+
+    def __init__(self, data: Any, spark: Any, sheet: str | None = None):
+        self.spark = spark
+        self.view = f"payreform_raw_{uuid.uuid4().hex}"
+        self._tmpdir: str | None = None
+        self._numbered: Any = None
+        self.encoding: str | None = None
+        self.delimiter: str | None = None
+        self.sheet: str | None = None
+        self.sha256: str | None = None
+        self.path: Path | None = None
+        try:
+            self._open(data, sheet)
+            self.raw.createOrReplaceTempView(self.view)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, data: Any, sheet: str | None) -> None:
+        if isinstance(data, pd.DataFrame):
+            self.kind, self.label = "frame", "DataFrame"
+            self._from_pandas(data)
+            return
+        if not isinstance(data, (str, os.PathLike)):
+            raise ContractError(
+                "data must be a pandas DataFrame or the path of a CSV, Excel or Parquet file")
+        path = Path(data)
+        if not path.exists():
+            raise ContractError(f"file '{path}' does not exist; check the path")
+        if path.is_dir():
+            raise ContractError(f"'{path}' is a folder; give the path of a CSV, Excel or Parquet "
+                                "file")
+        self.path, self.label = path, str(path)
+        suffix = path.suffix.lower()
+        if sheet is not None and suffix not in EXCEL_SUFFIXES:
+            raise ContractError(f"parameter 'sheet' applies to Excel workbooks; '{path.name}' is "
+                                "not one")
+        if suffix in PARQUET_SUFFIXES:
+            self.kind = "parquet"
+            try:
+                self.raw = self.spark.read.parquet(str(path.resolve()))
+                self.raw.schema  # noqa: B018 - reads the footer now, to report a bad file here
+            except Exception as error:
+                raise ContractError(f"file '{path.name}' could not be read as Parquet "
+                                    f"({_first_line(error)}); export it again") from None
+        elif suffix in TEXT_SUFFIXES:
+            self.kind = "csv"
+            self._open_csv()
+        elif suffix in EXCEL_SUFFIXES:
+            from payreform.io.tables import read_table
+
+            table = read_table(path, sheet=sheet)
+            self.kind, self.sheet, self.sha256 = "excel", table.sheet, table.sha256
+            self._from_pandas(table.frame)
+        else:
+            raise ContractError(f"file '{path.name}' has the suffix '{suffix}'; give a .csv, "
+                                ".xlsx/.xls or .parquet file")
+
+    def _from_pandas(self, frame: pd.DataFrame) -> None:
+        """Hand a pandas frame to Spark through Arrow, with each row's position in ``__row``;
+        object columns (numbers mixed with text) as text, as DuckDBSource reads them."""
+        import pyarrow as pa
+
+        columns = {}
+        for name in frame.columns:
+            values = frame[name]
+            if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype):
+                values = values.astype(object).where(values.notna(), None)
+                values = values.map(lambda v: v if v is None else str(v))
+            columns[str(name)] = pa.array(values.to_numpy(dtype=object) if values.dtype == object
+                                          else values, from_pandas=True)
+        columns["__row"] = pa.array(np.arange(len(frame), dtype=np.int64))
+        table = pa.table(columns)
+        table = table.cast(pa.schema([pa.field(f.name, pa.string()) if pa.types.is_large_string(
+            f.type) else f for f in table.schema]))
+        numbered = self.spark.createDataFrame(table)
+        self._numbered = numbered
+        self.raw = numbered.drop("__row")
+
+    def _open_csv(self) -> None:
+        if self.path.stat().st_size == 0:
+            raise ContractError(f"file '{self.path.name}' is empty; export the records again")
+        with open(self.path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+        text, encoding = None, None
+        for candidate in ENCODINGS:
+            try:
+                text = codecs.getincrementaldecoder(candidate)().decode(head, final=False)
+            except UnicodeDecodeError:
+                continue
+            encoding = candidate
+            break
+        if text is None:
+            raise ContractError(f"file '{self.path.name}' is neither UTF-8 nor GBK text; save it "
+                                "again as 'CSV UTF-8'")
+        if not text.strip():
+            raise ContractError(f"file '{self.path.name}' is empty; export the records again")
+        self.delimiter = sniff_delimiter(text)
+        self.encoding = encoding_name(encoding)
+        csv_path = self.path
+        if self.encoding != "utf-8" or not _is_utf8(self.path):
+            csv_path = self._transcode()
+        self.raw = (self.spark.read.option("header", True).option("sep", self.delimiter)
+                    .option("quote", '"').option("escape", '"').option("inferSchema", False)
+                    .option("encoding", "UTF-8").option("multiLine", False)
+                    .csv(str(csv_path.resolve())))
+
+    def _transcode(self) -> Path:
+        """A UTF-8 copy of a GBK file in a private temporary folder."""
+        self._tmpdir = tempfile.mkdtemp(prefix="payreform_csv_")
+        target_path = Path(self._tmpdir) / "utf8.csv"
+        decoder = codecs.getincrementaldecoder(ENCODINGS[-1])()
+        try:
+            with open(self.path, "rb") as source, open(target_path, "w", encoding="utf-8",
+                                                        newline="") as target:
+                for block in iter(lambda: source.read(1 << 22), b""):
+                    target.write(decoder.decode(block))
+                target.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            raise ContractError(f"file '{self.path.name}' is neither UTF-8 nor GBK text; save it "
+                                "again as 'CSV UTF-8'") from None
+        self.encoding = encoding_name(ENCODINGS[-1])
+        return target_path
+
+    # ------------------------------------------------------------------ queries
+
+    def query(self, sql: str) -> Any:
+        """A Spark DataFrame of ``sql`` (which reads the data as :attr:`view`)."""
+        return self.spark.sql(sql)
+
+    def describe(self) -> dict[str, str]:
+        """Column name -> Spark type (simple name such as ``bigint`` or ``string``)."""
+        return {f.name: f.dataType.simpleString() for f in self.raw.schema.fields}
+
+    def numbered(self) -> Any:
+        """:attr:`raw` with each row's 0-based position in file order in ``__row``."""
+        if self._numbered is None:
+            self._numbered = self._number_rows()
+        return self._numbered
+
+    def _number_rows(self) -> Any:
+        from pyspark.sql import functions as F
+
+        if self.kind == "parquet":
+            return self.raw.select("*", F.col("_metadata.row_index").alias("__row"))
+        # CSV: Spark reads the file's splits in order; a row's position is the number of rows
+        # in earlier partitions plus its place in its own.
+        marked = self.raw.withColumn("__mid", F.monotonically_increasing_id())
+        part = F.shiftright(F.col("__mid"), _PARTITION_BITS)
+        counts = sorted((int(r[0]), int(r[1])) for r in marked.groupBy(part.alias("p"))
+                        .count().collect())
+        offsets, total = [], 0
+        for partition, rows in counts:
+            offsets += [F.lit(partition), F.lit(total)]
+            total += rows
+        start = F.element_at(F.create_map(*offsets), part) if offsets else F.lit(0)
+        local = F.col("__mid").bitwiseAND(F.lit((1 << _PARTITION_BITS) - 1))
+        return marked.withColumn("__row", start + local).drop("__mid")
+
+    def first_row(self, condition: str, value: str = "NULL") -> tuple[int, Any]:
+        """The 0-based position of the first row meeting ``condition`` (Spark SQL), and
+        ``value`` there."""
+        from pyspark.sql import functions as F
+
+        rows = (self.numbered().where(F.expr(condition))
+                .select(F.col("__row"), F.expr(value).alias("__value"))
+                .orderBy("__row").limit(1).collect())
+        if not rows:
+            raise LookupError(f"no row meets {condition}")
+        return int(rows[0][0]), rows[0][1]
+
+    def first_row_in(self, expression: str, values: Sequence[Any]) -> tuple[int, Any]:
+        """The first row whose ``expression`` (Spark SQL) is one of ``values``, and that value."""
+        from pyspark.sql import functions as F
+
+        rows = (self.numbered().select(F.col("__row"), F.expr(expression).alias("__value"))
+                .where(F.col("__value").isin(list(values))).orderBy("__row").limit(1).collect())
+        if not rows:
+            raise LookupError(f"no row has {expression} in {list(values)[:3]}")
+        return int(rows[0][0]), rows[0][1]
+
+    def close(self) -> None:
+        """Drop the view and remove any temporary copy (the session is not stopped)."""
+        with contextlib.suppress(Exception):
+            self.spark.catalog.dropTempView(self.view)
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def __enter__(self) -> SparkSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (Spark would silently replace bad bytes)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 24), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
