@@ -22,7 +22,8 @@ import pytest
 pytestmark = pytest.mark.slow
 
 PAGES = ["book/intro.html", "book/running_on_your_data.html", "book/youxi_itsa.html",
-         "notebooks/youxi_itsa.html", "book/sanming_itsa.html", "notebooks/sanming_itsa.html",
+         "notebooks/youxi_itsa.html", "book/itsa_inference.html", "book/sanming_itsa.html",
+         "notebooks/sanming_itsa.html",
          "notebooks/sanming_budget.html", "book/ccmc_did.html", "notebooks/ccmc_did.html",
          "book/gz_capitation.html", "notebooks/gz_capitation.html",
          "book/glossary.html", "book/references.html",
