@@ -55,6 +55,8 @@ k_max = 10
 los = "auto"  # length of stay in the payment model: "auto" (screening rule), "keep" or "drop"
 omega_step = 0.1
 min_cell_size = 10
+engine = "duckdb"  # "duckdb" (this machine) or "spark" (Apache Spark; the same results)
+spark_master = "local[2]"  # Spark only: local[2], local[*], a spark:// URL or yarn
 prepared_input = None  # set by `payreform run`: the input it has already read and checked
 
 # %%

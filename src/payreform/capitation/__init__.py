@@ -5,7 +5,9 @@ outpatient services in China's healthcare insurance"), per insurance scheme and 
 module per step:
 
 - :mod:`~payreform.capitation.cells`: the records checked against their contract and reduced
-  to exact sufficient statistics in one DuckDB pass (:func:`cell_statistics`);
+  to exact sufficient statistics in one DuckDB pass (:func:`cell_statistics`), or with
+  ``engine="spark"`` in one Apache Spark pass (:mod:`~payreform.capitation.spark`, imported
+  only then; the same statistics and the same contract errors);
 - :mod:`~payreform.capitation.screening`: factor screening regressions (:func:`screen_factors`);
 - :mod:`~payreform.capitation.kmeans1d`: exact 1-D k-means and the rules that choose k;
 - :mod:`~payreform.capitation.grouping`: age bands and single diseases grouped
@@ -32,6 +34,8 @@ from payreform.capitation.analysis import (
 )
 from payreform.capitation.blending import BlendingSimulation, omega_grid, simulate_blending
 from payreform.capitation.cells import (
+    ENGINES,
+    SPARK_MASTER,
     CellStatistics,
     Fit,
     cell_statistics,
@@ -96,8 +100,9 @@ from payreform.contracts.person_years import (
 )
 
 __all__ = [
-    "AGE_BANDS", "AGE_BAND_LOWER", "COLUMNS", "CONTRACT", "GENDER_CODES", "GROUP_SOURCES",
-    "MIN_CELL_SIZE", "OTHER_DISEASES", "RULE_ELBOW", "RULE_FIRST_PEAK", "SCREENING_FACTORS",
+    "AGE_BANDS", "AGE_BAND_LOWER", "COLUMNS", "CONTRACT", "ENGINES", "GENDER_CODES",
+    "GROUP_SOURCES", "MIN_CELL_SIZE", "OTHER_DISEASES", "RULE_ELBOW", "RULE_FIRST_PEAK",
+    "SCREENING_FACTORS", "SPARK_MASTER",
     "WEIGHTINGS", "BlendingSimulation", "CapitationAnalysis", "CellStatistics", "Clustering1D",
     "DiseaseCodes", "Fit", "FitStatistics", "Grouping", "GroupingComparison", "ModelStructure",
     "PaymentStandards", "PersonYearData", "PredictiveRatios", "ScreeningResult",

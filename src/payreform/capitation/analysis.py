@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from payreform.capitation.blending import BlendingSimulation, simulate_blending
-from payreform.capitation.cells import CellStatistics, cell_statistics
+from payreform.capitation.cells import SPARK_MASTER, CellStatistics, cell_statistics
 from payreform.capitation.evaluation import (
     FitStatistics,
     PredictiveRatios,
@@ -218,6 +218,8 @@ def analyse_capitation(
     omegas: Sequence[float] | None = None,
     min_cell_size: int = MIN_CELL_SIZE,
     progress: ProgressCallback | None = None,
+    engine: str = "duckdb",
+    spark_master: str = SPARK_MASTER,
     **read_options: Any,
 ) -> CapitationAnalysis:
     """Run the whole method: screening, grouping, standards, weighting and predictive ratios.
@@ -250,9 +252,13 @@ def analyse_capitation(
         No published number rests on fewer persons.
     progress
         Optional ``progress(step, done, total)`` callback.
+    engine, spark_master
+        Engine of the pass over the records: ``"duckdb"`` (default) or ``"spark"`` on the
+        Spark master ``spark_master`` (see :func:`cell_statistics`). Every later step works on
+        the statistics and is the same for both.
     **read_options
         For :func:`cell_statistics` (``diseases``, ``scheme_codes``, ``gender_codes``,
-        ``separator``, ``sheet``, ``validate``, ``threads``).
+        ``separator``, ``sheet``, ``validate``, ``threads``, ``spark_session``).
 
     Examples
     --------
@@ -265,7 +271,7 @@ def analyse_capitation(
     steps = 6
     report(progress, "cell statistics", 0, steps)
     cells = data if isinstance(data, CellStatistics) else cell_statistics(
-        data, columns=columns, **read_options)
+        data, columns=columns, engine=engine, spark_master=spark_master, **read_options)
     years = two_latest_years(cells, base_year, target_year)
     report(progress, "factor screening", 1, steps)
     screening = screen_factors(cells, years=years, alpha=alpha, min_cell_size=min_cell_size)

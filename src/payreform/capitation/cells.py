@@ -61,7 +61,7 @@ from payreform.io import read_table
 from payreform.io.duckdb_source import ColumnSQL, DuckDBSource
 from payreform.io.spark_source import SPARK_MASTER
 
-__all__ = ["ENGINES", "CellStatistics", "Fit", "cell_statistics", "load_disease_file",
+__all__ = ["ENGINES", "SPARK_MASTER", "CellStatistics", "Fit", "cell_statistics", "load_disease_file",
            "ols_from_moments"]
 
 ENGINES = ("duckdb", "spark")

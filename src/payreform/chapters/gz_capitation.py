@@ -88,6 +88,10 @@ PARAMETERS = (
     Parameter("omega_step", "float", 0.1, "step of the weights from 0 to 1"),
     Parameter("min_cell_size", "int", cap.MIN_CELL_SIZE,
               "no published number rests on fewer persons"),
+    Parameter("engine", "str", "duckdb", "engine of the pass over the records: duckdb (this "
+              "machine) or spark (Apache Spark; same results)", choices=cap.ENGINES),
+    Parameter("spark_master", "str", cap.SPARK_MASTER, "engine=spark only: local[2] (this "
+              "machine), local[*], spark://HOST:7077 or yarn"),
     *RUNTIME_PARAMETERS,
 )
 
@@ -139,7 +143,8 @@ def _read(data: Any, values: Mapping[str, Any], progress: ProgressCallback | Non
     diseases = cap.load_disease_file(values["diseases"]) if values["diseases"] else None
     options = {"columns": columns, "diseases": diseases,
                "scheme_codes": cap.parse_scheme_codes(values["schemes"]),
-               "separator": values["ocsd_separator"], "progress": progress}
+               "separator": values["ocsd_separator"], "progress": progress,
+               "engine": values["engine"], "spark_master": values["spark_master"]}
     if data is None:
         frame = gz.generate(seed=values["seed"], scale=values["scale"])
         cells = cap.cell_statistics(frame, **options)
