@@ -109,17 +109,20 @@ def _glue_in_translations() -> None:
     """Same-notebook glue roles in a translated message: resolve them from the glue cache."""
     from myst_nb.ext.glue import roles
 
-    for role in (roles.PasteTextRole, roles.PasteRoleAny):
+    for role, default_format in ((roles.PasteTextRole, ":s"), (roles.PasteRoleAny, "")):
         original = role.run
         if getattr(original, "payreform_translated", False):
             continue
 
-        def run(self, _original=original):
+        def run(self, _original=original, _default=default_format):
             document = self.document
             source = str(getattr(document, "current_source", "") or "")
             if "::" not in self.text and "nb_renderer" not in document and source.endswith("<translated>"):
                 env = document.settings.env
-                self.text = f"{Path(env.doc2path(env.docname)).name}::{self.text}"
+                # `key` without a format means `key:s` for glue:text; spell it out, since the
+                # path's own "::" would otherwise be read as the key/format separator
+                spec = "" if ":" in self.text else _default
+                self.text = f"{Path(env.doc2path(env.docname)).name}::{self.text}{spec}"
             return _original(self)
 
         run.payreform_translated = True

@@ -8,7 +8,7 @@ cell reads, so that figures are drawn with Chinese labels.
 
 Commands (run from the repository root with the project's Python)::
 
-    python book/_ext/editions.py build zh       # the Chinese edition into _build/html/zh/
+    python book/_ext/editions.py build zh       # the Chinese edition into _build/html/zh/ (--strict: -n -W)
     python book/_ext/editions.py locale         # re-extract the English messages, update the catalogues
     python book/_ext/editions.py check          # untranslated or fuzzy messages? (exit status 1 if any)
 
@@ -72,10 +72,11 @@ def jupyter_book() -> str:
 
 
 def build(edition: str, output: Path | None = None, extra: list[str] | None = None,
-          copy_to: Path | None = None) -> int:
+          copy_to: Path | None = None, log: Path | None = None) -> int:
     """Build ``edition`` from a clean state into ``output/_build/html``; copy it to ``copy_to``.
 
-    Returns the exit status of ``jupyter-book build``.
+    The build's output goes to ``log`` if given (else to this process's output). Returns the
+    exit status of ``jupyter-book build``.
     """
     spec = EDITIONS[edition]
     output = Path(output or ROOT / "_build" / edition).resolve()
@@ -86,7 +87,13 @@ def build(edition: str, output: Path | None = None, extra: list[str] | None = No
     environment = dict(os.environ, **{LANGUAGE_VARIABLE: spec["environment"]})
     command = [jupyter_book(), "build", str(ROOT), "--config", str(config), "--path-output", str(output),
                "--builder", "html", *(extra or [])]
-    status = subprocess.call(command, cwd=ROOT, env=environment)
+    if log is None:
+        status = subprocess.call(command, cwd=ROOT, env=environment)
+    else:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "w", encoding="utf-8") as handle:
+            status = subprocess.call(command, cwd=ROOT, env=environment, stdout=handle,
+                                     stderr=subprocess.STDOUT)
     site = output / "_build" / "html"
     if status == 0 and copy_to is not None:
         copy_to = Path(copy_to)
@@ -161,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--copy-to", type=Path, default=None,
                       help="copy the site there afterwards (default _build/html/<edition>)")
     make.add_argument("--log", type=Path, help="write the build's output to this file instead")
-    make.add_argument("jupyter_book_options", nargs="*", help="passed to jupyter-book build (after --)")
+    make.add_argument("--strict", action="store_true",
+                      help="nitpicky, warnings as errors (-n -W --keep-going), as the tests build it")
     commands.add_parser("locale", help="re-extract the messages and update the catalogues")
     commands.add_parser("check", help="report untranslated and fuzzy messages (exit status 1 if any)")
     args = parser.parse_args(argv)
@@ -169,19 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         copy_to = args.copy_to or ROOT / "_build" / "html" / args.edition
         started = time.monotonic()
-        if args.log:
-            args.log.parent.mkdir(parents=True, exist_ok=True)
-            with open(args.log, "w", encoding="utf-8") as log:
-                saved = os.dup(1), os.dup(2)
-                os.dup2(log.fileno(), 1)
-                os.dup2(log.fileno(), 2)
-                try:
-                    status = build(args.edition, args.output, args.jupyter_book_options, copy_to)
-                finally:
-                    os.dup2(saved[0], 1)
-                    os.dup2(saved[1], 2)
-        else:
-            status = build(args.edition, args.output, args.jupyter_book_options, copy_to)
+        extra = ["-n", "-W", "--keep-going"] if args.strict else []
+        status = build(args.edition, args.output, extra, copy_to, args.log)
         if status:
             if args.log:
                 sys.stderr.write(args.log.read_text(encoding="utf-8")[-6000:])
