@@ -14,11 +14,21 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
-## book: build the website into _build/html (executes every notebook)
+## book: build the website into _build/html (executes every notebook); the Chinese edition (中文版)
+## is built at the same time, on the second core, into _build/html/zh/ (its log: _build/zh/build.log)
 book: $(STAMP) fonts
 	rm -rf _build/.doctrees _build/jupyter_execute
-	$(BIN)/jupyter-book build . --builder html
-	@echo "open _build/html/index.html"
+	@$(BIN)/python book/_ext/editions.py build zh --log _build/zh/build.log & zh=$$!; \
+	$(BIN)/jupyter-book build . --builder html; en=$$?; \
+	wait $$zh && test $$en -eq 0
+	@echo "open _build/html/index.html (中文版: _build/html/zh/index.html)"
+
+.PHONY: locale
+## locale: after an English page or notebook changed, re-extract its messages into the catalogues
+## locale/zh_CN/LC_MESSAGES/*.po (new messages arrive empty, changed ones fuzzy), then list what to translate
+locale: $(STAMP)
+	$(BIN)/python book/_ext/editions.py locale
+	@$(BIN)/python book/_ext/editions.py check || true
 
 ## fonts: Debian's Noto CJK fonts for Chinese labels in figures (installed with apt-get when run as root)
 fonts:
