@@ -45,6 +45,7 @@ def spark():
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.files.maxPartitionBytes", "64k")
+                   .config("spark.sql.shuffle.partitions", "4")
                    .config("spark.sql.files.openCostInBytes", "0").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session
@@ -118,12 +119,14 @@ def run_both(data, settings: dict) -> tuple[dict, dict]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["frame", "parquet", "csv"])
+@pytest.mark.parametrize("source", ["frame", "parquet", "csv", "spark frame"])
 def test_cell_statistics_equal_duckdb(spark, city, source):
     frame, folder = city
-    data = frame if source == "frame" else folder / f"city.{source}"
-    before = None if source == "frame" else sha(data)
+    data = frame if "frame" in source else folder / f"city.{source}"
+    before = None if "frame" in source else sha(data)
     duck = cap.cell_statistics(data)
+    if source == "spark frame":  # records a cluster holds, as a Spark DataFrame
+        data = spark.read.parquet(str(folder / "city.parquet"))
     sparked = cap.cell_statistics(data, engine="spark", spark_session=spark)
     assert sparked.rows == duck.rows == len(frame)
     assert sparked.schemes == duck.schemes and sparked.diseases == duck.diseases

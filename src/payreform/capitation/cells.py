@@ -177,7 +177,8 @@ def cell_statistics(
     ----------
     data
         A DataFrame, or the path of a CSV (UTF-8 or GBK), Excel or Parquet file (scanned, not
-        loaded), or a :class:`CellStatistics` (returned unchanged).
+        loaded), or a :class:`CellStatistics` (returned unchanged); with ``engine="spark"``
+        also a Spark DataFrame (a Hive table, files on HDFS or S3).
     columns
         Contract name -> your column name (``los`` may be None).
     diseases

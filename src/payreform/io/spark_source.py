@@ -1,9 +1,10 @@
 """Scan a data file with Apache Spark, under the same reading rules as :class:`DuckDBSource`.
 
 The capitation method can compute its cell statistics on Spark (``engine="spark"``), for
-records that live on a cluster or outgrow one machine. :class:`SparkSource` opens a DataFrame, a
-CSV/TSV file, a Parquet file or an Excel workbook in a Spark session, by the rules of
-:mod:`payreform.io.rules` that :class:`~payreform.io.duckdb_source.DuckDBSource` follows:
+records that live on a cluster or outgrow one machine. :class:`SparkSource` opens a pandas or
+Spark DataFrame, a CSV/TSV file, a Parquet file or an Excel workbook in a Spark session, by the
+rules of :mod:`payreform.io.rules` that :class:`~payreform.io.duckdb_source.DuckDBSource`
+follows:
 
 - CSV text is UTF-8 (with or without byte-order mark) or GBK/GB18030, checked over the whole
   file; a GBK file is transcoded once into a private temporary UTF-8 copy (the input file is
@@ -225,6 +226,14 @@ def _import_pyspark() -> Any:
     return pyspark.sql
 
 
+def _local_cores(master: str) -> int:
+    """Cores of a local master: ``local`` 1, ``local[4]`` 4, ``local[*]`` all."""
+    found = re.match(r"local\[(\d+|\*)", master)
+    if found is None:
+        return 1
+    return (os.cpu_count() or 1) if found.group(1) == "*" else int(found.group(1))
+
+
 def _java_found() -> bool:
     home = os.environ.get("JAVA_HOME")
     if home and (Path(home) / "bin" / "java").exists():
@@ -239,8 +248,9 @@ def spark_session(master: str = SPARK_MASTER, session: Any = None) -> Iterator[A
     A ``session`` given is used and left running. Otherwise the session already active in this
     process (one your program or ``spark-submit`` started) is used and left running; its
     master wins, and a different non-default ``master`` is refused. Otherwise a session is
-    started on ``master`` (web UI off for local masters, console progress off, log level
-    ERROR) and **stopped** when the block ends, so that nothing outlives the call.
+    started on ``master`` (console progress off, log level ERROR; for a local master the web
+    UI off and two shuffle partitions per core) and **stopped** when the block ends, so that
+    nothing outlives the call.
 
     Raises
     ------
@@ -272,9 +282,11 @@ def spark_session(master: str = SPARK_MASTER, session: Any = None) -> Iterator[A
             "engine=spark needs Java 17 or later and `java` was not found; install Debian's "
             "openjdk-17-jre-headless (make spark does so as root) or set JAVA_HOME")
     builder = (sql.SparkSession.builder.master(master).appName("payreform")
-               .config("spark.ui.showConsoleProgress", "false"))
-    if master.startswith("local"):
-        builder = builder.config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.log.level", "ERROR"))
+    if master.startswith("local"):  # small shuffles: a few partitions per core, not 200
+        builder = (builder.config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions", str(2 * _local_cores(master))))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
@@ -298,7 +310,8 @@ class SparkSource:
     Parameters
     ----------
     data
-        A pandas DataFrame, or the path of a CSV/TSV/TXT, Parquet or Excel (.xlsx/.xls) file.
+        A pandas DataFrame, a Spark DataFrame (rows numbered in the order of its partitions),
+        or the path of a CSV/TSV/TXT, Parquet or Excel (.xlsx/.xls) file.
     spark
         The Spark session (see :func:`spark_session`).
     sheet
@@ -307,9 +320,9 @@ class SparkSource:
     Attributes
     ----------
     kind
-        ``frame``, ``csv``, ``parquet`` or ``excel``.
+        ``frame``, ``spark``, ``csv``, ``parquet`` or ``excel``.
     label
-        ``DataFrame`` or the file's path.
+        ``DataFrame``, ``Spark DataFrame`` or the file's path.
     encoding, delimiter
         How a text file was read.
     sha256
@@ -346,9 +359,13 @@ class SparkSource:
             self.kind, self.label = "frame", "DataFrame"
             self._from_pandas(data)
             return
+        if _is_spark_frame(data):
+            self.kind, self.label = "spark", "Spark DataFrame"
+            self.raw = data
+            return
         if not isinstance(data, (str, os.PathLike)):
-            raise ContractError(
-                "data must be a pandas DataFrame or the path of a CSV, Excel or Parquet file")
+            raise ContractError("data must be a pandas or Spark DataFrame or the path of a CSV, "
+                                "Excel or Parquet file")
         path = Path(data)
         if not path.exists():
             raise ContractError(f"file '{path}' does not exist; check the path")
@@ -469,7 +486,8 @@ class SparkSource:
         if self.kind == "parquet":
             return self.raw.select("*", F.col("_metadata.row_index").alias("__row"))
         # CSV: Spark reads the file's splits in order; a row's position is the number of rows
-        # in earlier partitions plus its place in its own.
+        # in earlier partitions plus its place in its own (a Spark DataFrame: in the order of
+        # its partitions).
         marked = self.raw.withColumn("__mid", F.monotonically_increasing_id())
         part = F.shiftright(F.col("__mid"), _PARTITION_BITS)
         counts = sorted((int(r[0]), int(r[1])) for r in marked.groupBy(part.alias("p"))
@@ -516,6 +534,11 @@ class SparkSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_spark_frame(data: Any) -> bool:
+    return type(data).__module__.startswith("pyspark.") and hasattr(data, "schema") \
+        and hasattr(data, "createOrReplaceTempView")
 
 
 def _is_utf8(path: Path) -> bool:
