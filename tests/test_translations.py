@@ -122,6 +122,20 @@ def test_translations_keep_the_markup(page):
     assert not differences, "\n".join(differences)
 
 
+BLOCK_START = re.compile(r"(\d+[.)]|[-+*>]|#+)\s")
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_translations_stay_inline(page):
+    """A translated message is parsed on its own: "1. 数据" would become a list, not a heading."""
+    if not (MESSAGES / f"{page}.po").exists():
+        pytest.skip("no catalogue (reported by test_every_page_has_a_catalogue)")
+    wrong = [f"{page}.po:{e.linenum}: {e.msgstr[:40]!r} starts like a list or heading; escape it "
+             f"(for example 1\\. instead of 1.)" for e in catalogue(page)
+             if e.msgstr and BLOCK_START.match(e.msgstr)]
+    assert not wrong, "\n".join(wrong)
+
+
 def test_chapter_notebooks_take_the_book_language():
     """A notebook with a `language` parameter draws in the edition's language when the book is built."""
     for notebook in sorted((ROOT / "notebooks").glob("*.py")):

@@ -14,6 +14,15 @@ In the Chinese edition the search index's word splitter (jieba) is given the han
 from ``data/terms.csv`` and the glossary, so that a search for 双重差分 or 按人头付费 finds the
 pages that use the term rather than only its two-character pieces.
 
+Exercise titles
+---------------
+sphinx-exercise builds an exercise's title (``{exercise} A moving Spring Festival``) without the
+source information that Sphinx's gettext machinery needs, so the title would be neither
+extracted nor translated. A transform gives it its text as source before messages are read
+(the translation then happens at read time like any other message), and, for the message
+extraction only, a post-transform keeps a copy of each title where the gettext builder finds it
+(sphinx-exercise later folds the title into "Exercise 3 (...)").
+
 Glued numbers in translated notebook text
 -----------------------------------------
 A translation keeps the English message's roles as they are, so a notebook's own
@@ -27,6 +36,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -129,8 +142,52 @@ def _glue_in_translations() -> None:
         role.run = run
 
 
+class TranslatableExerciseTitles(SphinxTransform):
+    """Give sphinx-exercise's title nodes a source, so gettext extracts and translates them."""
+
+    default_priority = 5  # before Sphinx's Locale transform (20)
+
+    def apply(self, **kwargs) -> None:
+        try:
+            from sphinx_exercise.nodes import exercise_subtitle
+        except ImportError:  # pragma: no cover - the book always loads sphinx-exercise
+            return
+        for node in self.document.findall(exercise_subtitle):
+            if not node.rawsource and node.astext().strip():
+                node.rawsource = node.astext()
+                parent = node.parent
+                while parent is not None and not (node.source and node.line):
+                    node.source = node.source or parent.source
+                    node.line = node.line or parent.line
+                    parent = parent.parent
+
+
+class ExerciseTitlesForGettext(SphinxPostTransform):
+    """Message extraction only: a copy of each exercise title, before sphinx-exercise folds it."""
+
+    default_priority = 19  # sphinx-exercise's ResolveTitlesInExercises runs at 20
+    builders = ("gettext",)
+
+    def run(self, **kwargs) -> None:
+        try:
+            from sphinx_exercise.nodes import exercise_subtitle
+        except ImportError:  # pragma: no cover
+            return
+        for node in list(self.document.findall(exercise_subtitle)):
+            if not node.rawsource:
+                continue
+            copy = nodes.paragraph(node.rawsource, node.astext())
+            copy.source, copy.line = node.source, node.line
+            copy.uid = ""  # the gettext builder adds only nodes with a uid (as for its toctree messages)
+            exercise = node.parent.parent if node.parent is not None else None
+            if exercise is not None and exercise.parent is not None:
+                exercise.parent.insert(exercise.parent.index(exercise), copy)
+
+
 def setup(app):
     _glue_in_translations()
+    app.add_transform(TranslatableExerciseTitles)
+    app.add_post_transform(ExerciseTitlesForGettext)
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _search_dictionary)
     app.connect("html-page-context", _page_context)
