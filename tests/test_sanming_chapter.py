@@ -32,8 +32,9 @@ def test_book_settings_are_derived_and_marked(book):
     assert s["coding"] == "time_times_post" and s["compare"] == ["hospital", "community"]
     assert s["seasonal"] == "ratio_to_moving_average" and s["hac_lags"] == 3 and s["horizon"] == 25
     assert s["placebos"] == ["2016-07", "2016-12", "2017-04"]
+    assert s["inference"] == "newey_west"  # the papers' method on the book's data
     assert set(s.derived()) == {"group_column", "outcomes", "intervention", "coding", "compare", "seasonal",
-                                "hac_lags", "horizon", "placebos"}
+                                "hac_lags", "horizon", "placebos", "inference"}
     assert book.grouped.groups == ("hospital", "community", "overall")
 
 
