@@ -21,7 +21,10 @@ source information that Sphinx's gettext machinery needs, so the title would be 
 extracted nor translated. A transform gives it its text as source before messages are read
 (the translation then happens at read time like any other message), and, for the message
 extraction only, a post-transform keeps a copy of each title where the gettext builder finds it
-(sphinx-exercise later folds the title into "Exercise 3 (...)").
+(sphinx-exercise later folds the title into "Exercise 3 (...)"). sphinx-exercise also keeps a
+copy of each exercise, made before translation, to title its solution ("Solution to Exercise
+3 (...)"); that copy is refreshed once the page has been read, so solutions carry the
+translated title too.
 
 Glued numbers in translated notebook text
 -----------------------------------------
@@ -184,8 +187,24 @@ class ExerciseTitlesForGettext(SphinxPostTransform):
                 exercise.parent.insert(exercise.parent.index(exercise), copy)
 
 
+def _refresh_exercise_copies(app, doctree) -> None:
+    """Replace sphinx-exercise's pre-translation copies of this page's exercises by their final form."""
+    registry = getattr(app.env, "sphinx_exercise_registry", None)
+    if not registry:
+        return
+    try:
+        from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node
+    except ImportError:  # pragma: no cover
+        return
+    for node in doctree.findall(lambda n: isinstance(n, (exercise_node, exercise_enumerable_node))):
+        entry = registry.get(node.get("label", ""))
+        if entry is not None and entry.get("docname") == app.env.docname:
+            entry["node"] = node.deepcopy()
+
+
 def setup(app):
     _glue_in_translations()
+    app.connect("doctree-read", _refresh_exercise_copies)
     app.add_transform(TranslatableExerciseTitles)
     app.add_post_transform(ExerciseTitlesForGettext)
     app.connect("config-inited", _configure)
