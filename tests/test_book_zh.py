@@ -85,6 +85,12 @@ def test_notebooks_ran_in_chinese(zh_site):
         assert any(cells[i] == "language" and cells[i + 1] == "zh" for i in range(len(cells) - 1)), page
 
 
+def test_exercise_titles_are_translated(zh_site):
+    """Exercise titles, and the solutions that repeat them, are in Chinese."""
+    html = (zh_site / "notebooks" / "youxi_itsa.html").read_text(encoding="utf-8")
+    assert html.count("他们用的是哪种编码") >= 2 and "Which coding did they use" not in html
+
+
 def test_site_needs_no_network(zh_site):
     remote = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["'](?:https?:)?//""", re.I)
     for html in zh_site.rglob("*.html"):
