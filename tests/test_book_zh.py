@@ -65,6 +65,9 @@ def test_headings_and_navigation_are_translated(zh_site):
     for heading in ("评估中国医保支付方式改革", "读者对象", "尤溪：医保综合支付与间断时间序列"):
         assert heading in html, heading
     assert "Who it is for" not in html
+    for caption in ("入门", "紧密型县域医共体：打包支付与双重差分", "参考资料"):  # the table of contents' parts
+        assert f'<p aria-level="2" class="caption" role="heading"><span class="caption-text">{caption}</span>' in html, caption
+    assert "Getting started" not in html
 
 
 @pytest.mark.parametrize("page, minimum", [("book/youxi_itsa.html", 15), ("book/sanming_itsa.html", 15),

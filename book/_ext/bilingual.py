@@ -26,6 +26,12 @@ copy of each exercise, made before translation, to title its solution ("Solution
 3 (...)"); that copy is refreshed once the page has been read, so solutions carry the
 translated title too.
 
+Part captions
+-------------
+The captions of the table of contents ("Getting started", ...) are in the root page's catalogue,
+but sphinx-external-toc inserts its toctrees after Sphinx has translated the page; a transform
+right after it translates the captions from the same catalogue.
+
 Glued numbers in translated notebook text
 -----------------------------------------
 A translation keeps the English message's roles as they are, so a notebook's own
@@ -145,6 +151,29 @@ def _glue_in_translations() -> None:
         role.run = run
 
 
+class TranslatedToctreeCaptions(SphinxTransform):
+    """Translate the captions of the toctrees that sphinx-external-toc inserts (after Locale)."""
+
+    default_priority = 101  # sphinx-external-toc's InsertToctrees runs at 100
+
+    def apply(self, **kwargs) -> None:
+        if (self.config.language or "en") == "en":
+            return
+        from sphinx import addnodes
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        toctrees = [node for node in self.document.findall(addnodes.toctree) if node.get("caption")]
+        if not toctrees:
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        folders = [str(Path(self.env.srcdir) / folder) for folder in self.config.locale_dirs]
+        catalog, found = init_locale(folders, self.config.language, domain)
+        if found:
+            for node in toctrees:
+                node["caption"] = catalog.gettext(node["caption"])
+
+
 class TranslatableExerciseTitles(SphinxTransform):
     """Give sphinx-exercise's title nodes a source, so gettext extracts and translates them."""
 
@@ -206,6 +235,7 @@ def setup(app):
     _glue_in_translations()
     app.connect("doctree-read", _refresh_exercise_copies)
     app.add_transform(TranslatableExerciseTitles)
+    app.add_transform(TranslatedToctreeCaptions)
     app.add_post_transform(ExerciseTitlesForGettext)
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _search_dictionary)
