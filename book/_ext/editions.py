@@ -85,6 +85,10 @@ def build(edition: str, output: Path | None = None, extra: list[str] | None = No
     overrides = yaml.safe_load((ROOT / spec["overrides"]).read_text(encoding="utf-8"))
     config = write_config(overrides, output / "_config.yml")
     environment = dict(os.environ, **{LANGUAGE_VARIABLE: spec["environment"]})
+    # `make book` runs this build beside the English one, one core each: keep the numerical
+    # libraries of its kernels to one thread rather than both builds competing for both cores
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        environment.setdefault(variable, "1")
     command = [jupyter_book(), "build", str(ROOT), "--config", str(config), "--path-output", str(output),
                "--builder", "html", *(extra or [])]
     if log is None:
