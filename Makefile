@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: book test lint unit browser-deps fonts bench clean
+.PHONY: book test lint unit browser-deps fonts office-deps bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## book: build the website into _build/html (executes every notebook); the Chinese edition (中文版)
 ## is built at the same time, on the second core, into _build/html/zh/ (its log: _build/zh/build.log)
-book: $(STAMP) fonts
+book: $(STAMP) fonts office-deps
 	rm -rf _build/.doctrees _build/jupyter_execute
 	@$(BIN)/python book/_ext/editions.py build zh --log _build/zh/build.log & zh=$$!; \
 	$(BIN)/jupyter-book build . --builder html; en=$$?; \
@@ -41,7 +41,7 @@ fonts:
 
 ## test: lint, the fast lane (unit tests and doctests), then the slow lane (notebooks, CLI runs on
 ## strangers' data, the book with -W and the browser check) on both cores
-test: $(STAMP) browser-deps fonts
+test: $(STAMP) browser-deps fonts office-deps
 	$(BIN)/ruff check src tests bench notebooks book/_ext
 	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests -n 2 -q
 	$(BIN)/python -m pytest -m slow -n 2 --dist loadfile -q
@@ -52,6 +52,16 @@ lint: $(STAMP)
 ## unit: the fast lane only (unit tests and doctests; no book build, no browser, no notebooks)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests -n 2 -q
+
+## office-deps: LibreOffice (writer, no GUI) and Poppler from Debian, to draw pages of the Word report in
+## the book and check its layout in the tests (installed with apt-get when run as root)
+office-deps:
+	@command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "installing libreoffice-writer-nogui and poppler-utils (Debian packages) for the Word report's pages"; \
+	      (apt-get install -y -q --no-install-recommends libreoffice-writer-nogui poppler-utils >/dev/null 2>&1 || \
+	       (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libreoffice-writer-nogui poppler-utils >/dev/null)); \
+	    else echo "LibreOffice or Poppler not found: apt-get install libreoffice-writer-nogui poppler-utils (the book then shows the Word report's pages)"; fi; }
 
 ## browser-deps: Debian's chromium for the site test (installed with apt-get when run as root)
 browser-deps:

@@ -100,3 +100,42 @@ def test_glossary_and_term_list_agree():
             assert terms[key] == chinese.split(",")[-1].strip(), english
             checked += 1
     assert checked >= 6
+
+
+@pytest.fixture(scope="module")
+def printed(written, tmp_path_factory) -> dict[str, Path]:
+    """Both reports laid out by LibreOffice as PDF (skipped, with the reason, where it cannot be installed)."""
+    from payreform.deliverables.preview import docx_to_pdf, missing_tools
+
+    if missing_tools():
+        pytest.skip(f"LibreOffice/Poppler missing ({', '.join(missing_tools())}); `make test` installs them as root")
+    return {language: docx_to_pdf(out / "report.docx", tmp_path_factory.mktemp(f"pdf_{language}"))
+            for language, out in written.items()}
+
+
+def test_reports_print_with_their_fonts_and_pages(printed, tmp_path):
+    """The visual check: the report lays out on a few pages (wide tables on landscape pages instead of
+    one column per character), page 1 has ink on it, and the Chinese report embeds a CJK font (no
+    tofu boxes)."""
+    import numpy as np
+    from PIL import Image
+
+    from payreform.deliverables.preview import pdf_fonts, pdf_page_png, pdf_pages
+
+    pages = {language: pdf_pages(pdf) for language, pdf in printed.items()}
+    assert 6 <= pages["en"] <= 20 and abs(pages["zh"] - pages["en"]) <= 2, pages
+    assert any("CJK" in font for font in pdf_fonts(printed["zh"]))
+    for language, pdf in printed.items():
+        first = np.asarray(Image.open(pdf_page_png(pdf, tmp_path / f"{language}.png", dpi=40)).convert("L"))
+        ink = (first < 128).mean()
+        assert 0.01 < ink < 0.3, (language, ink)  # text on a white page, neither blank nor a black box
+        last = np.asarray(Image.open(pdf_page_png(pdf, tmp_path / f"{language}_last.png", page=pages[language],
+                                                   dpi=40)))
+        assert last.shape[1] > last.shape[0]  # the detailed tables close the report on landscape pages
+
+
+def test_wide_tables_state_their_constant_columns_once(written):
+    document = docx.Document(written["en"] / "report.docx")
+    notes = [p.text for p in document.paragraphs if p.text.startswith("In every row: ")]
+    assert any("horizon = 25" in n for n in notes), notes
+    assert max(len(t.columns) for t in document.tables) <= 12  # the effects table had 16 columns

@@ -115,3 +115,59 @@ def test_batch_estimates_agree_with_single_fits():
     batch = gls.ar1_rho_batch(y, x)
     single = np.array([gls.ar1_gls(y[:, b], x).ar[0] for b in range(20)])
     np.testing.assert_allclose(batch, single, atol=2e-3)
+
+
+def _bootstrap_t(estimate: float, se: float, draws: np.ndarray) -> tuple[float, float]:
+    """The bootstrap-t interval written out: estimate - q(0.975) se to estimate - q(0.025) se."""
+    return estimate - np.quantile(draws, 0.975) * se, estimate - np.quantile(draws, 0.025) * se
+
+
+@pytest.mark.parametrize("coding", ["zero_at_intervention", "time_times_post"])
+def test_every_calibrated_number_uses_the_bootstrap_draws(coding):
+    """Level change, effects and the relative effect of a calibrated fit: the same draws, never a t
+    distribution (a summary quoting the jump must agree with the table's beta2)."""
+    from payreform.itsa import segmented_regression
+
+    frame = pd.read_csv(FIXTURES / "youxi_series.csv")
+    frame.index = pd.PeriodIndex(frame.pop("month"), freq="M")
+    fit = segmented_regression(frame, "hospitalizations", intervention="2017-10", coding=coding,
+                               inference="calibrated")
+    cal = fit.gls_fit.extra["calibration"]
+    names = list(fit.params.index)
+    beta, cov = fit.params.to_numpy(), fit.cov.to_numpy()
+
+    def draws_of(weights: np.ndarray) -> np.ndarray:
+        return (cal.beta @ weights) / np.sqrt(np.einsum("i,bij,j->b", weights, cal.cov, weights))
+
+    jump = fit.level_change_at_intervention()
+    w = np.zeros(len(names))
+    w[names.index("beta2")] = 1.0
+    if coding == "time_times_post":
+        w[names.index("beta3")] = fit.start_indices[0]  # XT = T X is T0 at the first post period
+    se = float(np.sqrt(w @ cov @ w))
+    assert jump.estimate == pytest.approx(w @ beta, rel=1e-12) and jump.std_error == pytest.approx(se, rel=1e-12)
+    np.testing.assert_allclose(jump.interval(), _bootstrap_t(w @ beta, se, draws_of(w)), rtol=1e-10)
+    if coding == "zero_at_intervention":
+        assert jump.p_value == fit.term("beta2").p_value and jump.interval() == fit.term("beta2").interval()
+
+    effect = fit.effect_at()
+    time = fit.n_obs  # the last period, T = n
+    t0 = fit.start_indices[0]
+    x_full = fit._x(time, fit.periods[-1])
+    x_cf = x_full.copy()
+    for term in fit.terms_of(1):
+        x_cf[names.index(term)] = 0.0
+    diff = x_full - x_cf
+    d, cf = float(diff @ beta), float(x_cf @ beta)
+    assert time - t0 == effect.horizon
+    d_se = float(np.sqrt(diff @ cov @ diff))
+    np.testing.assert_allclose((effect.absolute.ci_low, effect.absolute.ci_high),
+                               _bootstrap_t(d, d_se, draws_of(diff)), rtol=1e-10)
+    gradient = diff / cf - d * x_cf / cf**2
+    g_se = float(np.sqrt(gradient @ cov @ gradient))
+    np.testing.assert_allclose((effect.relative.ci_low, effect.relative.ci_high),
+                               _bootstrap_t(d / cf, g_se, draws_of(gradient)), rtol=1e-10)
+    t = (d / cf) / g_se
+    g_draws = draws_of(gradient)
+    p = 2 * min((np.sum(g_draws >= t) + 1) / (len(g_draws) + 1), (np.sum(g_draws <= t) + 1) / (len(g_draws) + 1))
+    assert effect.relative.p_value == pytest.approx(min(1.0, p), rel=1e-12)

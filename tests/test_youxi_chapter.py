@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from helpers import sha
 
-from payreform import report
+from payreform import narrative, report
 from payreform.chapters import youxi_itsa
 from payreform.contracts import validate_time_series
 from payreform.errors import ContractError, ParameterError
@@ -102,6 +102,27 @@ def test_user_data_get_the_jump_coding_and_derived_settings_are_marked(tmp_path)
     assert not prepared.book_data
     book = youxi_itsa.prepare()
     assert book.settings["coding"] == "one_at_intervention" and book.settings["intervention"] == "2017-10"
+
+
+def test_calibrated_runs_speak_of_their_own_intervals(tmp_path):
+    """The summary's level change is the table's beta2 (same bootstrap-t interval and p-value), and no
+    warning or limitation blames Newey-West, which the run did not use."""
+    data = tmp_path / "series.csv"
+    youxi.generate(seed=3).to_csv(data, index=False)
+    result = youxi_itsa.run(youxi_itsa.prepare(data, {"intervention": "2017-10"}))
+    assert result.settings["inference"] == "calibrated"
+    table = result.estimates()
+    for analysis in result.analyses:
+        row = table[(table["outcome"] == analysis.outcome) & (table["term"] == "beta2")
+                    & (table["model"] == analysis.model_name)].iloc[0]
+        sentence = result.outcome_sentence(analysis)
+        assert narrative.fmt_interval(row.ci_low, row.ci_high) in sentence
+        assert narrative.significance(row.p_value) in sentence
+    texts = result.warnings() + result.limitations() + result.limitations("zh")
+    assert texts and not any("Newey-West" in t for t in texts)
+    assert any("calibrated intervals model it" in t for t in result.warnings())
+    newey = youxi_itsa.run(youxi_itsa.prepare(data, {"intervention": "2017-10", "inference": "newey_west"}))
+    assert any("Newey-West intervals from short series are too narrow" in t for t in newey.limitations())
 
 
 def test_user_style_gbk_csv_with_chinese_columns(tmp_path):

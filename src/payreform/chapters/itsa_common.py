@@ -288,6 +288,32 @@ def inference_phrase(settings: Mapping[str, Any]) -> str:
                           "autocorrelation)"}[method]
 
 
+def autocorrelation_handling(settings: Mapping[str, Any], language: str = "en") -> str:
+    """What the run's intervals do about autocorrelation left in the residuals, in one sentence.
+
+    Newey-West (the papers') corrects only part of it in short series; the AR(1) methods model
+    it but still undercover in short series; the calibrated intervals are built to keep their
+    coverage when the errors are AR(1).
+
+    Examples
+    --------
+    >>> autocorrelation_handling({"inference": "calibrated"})[:40]
+    'The calibrated intervals model it as AR('
+    """
+    method = settings["inference"]
+    zh = language == "zh"
+    if method == "newey_west":
+        return ("短序列中 Newey-West 置信区间偏窄；P 值接近 0.05 时应视为不确定。" if zh else
+                "Newey-West intervals from short series are too narrow; read p-values near 0.05 as inconclusive.")
+    if method == "calibrated":
+        return ("校准区间将其建模为 AR(1) 误差，并计入相关系数估计的不确定性；若自相关阶数更高，区间仍可能偏窄。" if zh else
+                "The calibrated intervals model it as AR(1) errors and carry the uncertainty of the estimated "
+                "correlation; autocorrelation of a higher order would still make them too narrow.")
+    return ("该方法将其建模为 AR(1) 误差，但短序列中区间仍偏窄；P 值接近 0.05 时应视为不确定。" if zh else
+            f"The {inference_phrase(settings)} models it, but its intervals are too narrow in short series; read "
+            "p-values near 0.05 as inconclusive.")
+
+
 def hac_lags_for(value: Any, n_periods: int) -> int:
     """``auto`` becomes the Newey-West rule for the series length; a number is kept.
 
@@ -299,6 +325,7 @@ def hac_lags_for(value: Any, n_periods: int) -> int:
     return newey_west_lags(n_periods) if value == "auto" else int(value)
 
 
-__all__ = ["ITSA_PARAMETERS", "MODELS", "SEASONAL_CHOICES", "USER_CODING", "Schedule", "check_model_settings",
+__all__ = ["ITSA_PARAMETERS", "MODELS", "SEASONAL_CHOICES", "USER_CODING", "Schedule", "autocorrelation_handling",
+           "check_model_settings",
            "hac_lags_for", "itsa_parameter", "resolve_fourier", "resolve_schedule", "resolve_seasonal",
            "split_interventions", "inference_phrase"]

@@ -43,6 +43,7 @@ from payreform.chapters.base import (
 )
 from payreform.chapters.itsa_common import (
     USER_CODING,
+    autocorrelation_handling,
     check_model_settings,
     hac_lags_for,
     inference_phrase,
@@ -584,8 +585,8 @@ class SanmingResult(ChapterResult):
                     if narrative.significant(a.model.breusch_godfrey.p_value)]
         if rejected:
             out.append(f"Residual autocorrelation remains in {len(rejected)} of {len(self.analyses)} series "
-                       f"({narrative.join(rejected)}; Breusch-Godfrey p < 0.05): Newey-West intervals from short "
-                       "series are too narrow; read p-values near 0.05 as inconclusive.")
+                       f"({narrative.join(rejected)}; Breusch-Godfrey p < 0.05). "
+                       + autocorrelation_handling(self.settings))
         ts = self.first
         if min(ts.n_pre, ts.n_post) < 8:
             out.append(f"Short segments: {ts.n_pre} periods before and {ts.n_post} from the intervention on "
@@ -683,19 +684,19 @@ def model_text(result: SanmingResult) -> str:
 
 def autocorrelation_text(result: SanmingResult) -> str:
     """How many series still show residual autocorrelation, by the Breusch-Godfrey p-values."""
-    table = result.diagnostics_table()
+    table, settings = result.diagnostics_table(), result.settings
     order = int(table["bg_order"].iloc[0])
     rejected = int((table["bg_p_value"] < narrative.ALPHA).sum())
     n = len(table)
     if rejected == 0:
         return (f"The Breusch-Godfrey test of order {order} does not find residual autocorrelation in any of the {n} "
                 f"series (smallest p-value {narrative.fmt_p(table['bg_p_value'].min())[4:]}). With few periods the "
-                "test has little power, so the Newey-West errors are kept.")
+                f"test has little power, so the intervals still allow for autocorrelation ({inference_phrase(settings)}).")
     if rejected == n:
         return (f"The Breusch-Godfrey test of order {order} finds residual autocorrelation in every one of the {n} "
-                "series, so ordinary standard errors would be too small; the Newey-West errors allow for part of it.")
+                "series, so ordinary standard errors would be too small. " + autocorrelation_handling(settings))
     return (f"The Breusch-Godfrey test of order {order} finds residual autocorrelation in {rejected} of the {n} "
-            "series (p < 0.05); the Newey-West errors allow for part of it.")
+            "series (p < 0.05). " + autocorrelation_handling(settings))
 
 
 def comparison_text(result: SanmingResult) -> str:

@@ -41,6 +41,7 @@ from payreform.chapters.base import (
 from payreform.chapters.itsa_common import (
     USER_CODING,
     Schedule,
+    autocorrelation_handling,
     check_model_settings,
     hac_lags_for,
     inference_phrase,
@@ -503,9 +504,8 @@ class YouxiResult(ChapterResult):
             "pre-period, the less certain the projection.",
         ]
         if s["model"] != "quasipoisson":
-            items.append("短序列且存在自相关时，Newey-West 置信区间偏窄；P 值接近 0.05 时应视为不确定。" if zh else
-                         "Newey-West intervals from short, autocorrelated series are too narrow; treat p-values near "
-                         "0.05 as inconclusive.")
+            items.append(("序列存在自相关时：" if zh else "When the series are autocorrelated: ")
+                         + autocorrelation_handling(s, language))
         if s["seasonal"] == "ratio_to_moving_average":
             items.append(f"季节指数仅由 {len(ts.frame)} 个时期估计，且两步法的移动平均会平滑干预处的断点，使水平变化偏向零。"
                          if zh else
@@ -516,12 +516,12 @@ class YouxiResult(ChapterResult):
     def warnings(self) -> list[str]:
         """Remaining autocorrelation, short segments, few periods for the seasonal indices."""
         out = []
-        for a in self.analyses:
-            bg = getattr(a.model, "breusch_godfrey", None)
-            if bg is not None and narrative.significant(bg.p_value):
-                out.append(f"Residual autocorrelation remains in '{a.outcome}' (Breusch-Godfrey {narrative.fmt_p(bg.p_value)}): "
-                           "Newey-West intervals from short series are too narrow; read p-values near 0.05 as "
-                           "inconclusive.")
+        remaining = [f"'{a.outcome}' (Breusch-Godfrey {narrative.fmt_p(a.model.breusch_godfrey.p_value)})"
+                     for a in self.analyses if getattr(a.model, "breusch_godfrey", None) is not None
+                     and narrative.significant(a.model.breusch_godfrey.p_value)]
+        if remaining:
+            out.append(f"Residual autocorrelation remains in {narrative.join(remaining)}. "
+                       + autocorrelation_handling(self.settings))
         ts, schedule = self.series, self.prepared.schedule
         bounds = [0, *[i - 1 for i in schedule.indices], len(ts.frame)]
         kept = [int((~schedule.exclude[a:b]).sum()) for a, b in zip(bounds, bounds[1:], strict=False)]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from payreform import itsa, narrative
+from payreform.chapters.itsa_common import autocorrelation_handling, inference_phrase
 
 if TYPE_CHECKING:
     from payreform.chapters.youxi_itsa import YouxiResult
@@ -46,11 +47,11 @@ def autocorrelation_text(result: YouxiResult) -> str:
     if kept.empty:
         return (f"The Breusch-Godfrey test of order {order} finds residual autocorrelation for every outcome "
                 f"(largest p-value {narrative.fmt_p(table['bg_p_value'].max())[4:]}), so ordinary standard errors "
-                "would be too small; the Newey-West errors allow for it.")
+                "would be too small. " + autocorrelation_handling(result.settings))
     if rejected.empty:
         return (f"The Breusch-Godfrey test of order {order} does not find residual autocorrelation for any "
                 f"outcome (smallest p-value {narrative.fmt_p(table['bg_p_value'].min())[4:]}). With few periods the "
-                "test has little power, so the Newey-West errors are kept.")
+                f"test has little power, so the intervals still allow for it ({inference_phrase(result.settings)}).")
     return (f"The Breusch-Godfrey test of order {order} finds residual autocorrelation for "
             f"{narrative.join([name[o] for o in rejected['outcome']])}, but not for "
             f"{narrative.join([name[o] for o in kept['outcome']])}.")

@@ -165,20 +165,101 @@ def _plain(markdown: str) -> list[tuple[str, bool]]:
     return [(p[2:-2], True) if p.startswith("**") else (p, False) for p in parts if p]
 
 
-def _table(document, frame: pd.DataFrame, language: str, note: str | None = None) -> None:
-    shown = frame.head(DOCX_ROW_LIMIT)
-    table = document.add_table(rows=1, cols=len(shown.columns))
-    table.style = "Light Grid Accent 1"
-    for cell, column in zip(table.rows[0].cells, shown.columns, strict=True):
-        cell.text = label(str(column), language)
+def fmt_number(value: float, column: str = "") -> str:
+    """A number for a Word table: p-values as :func:`fmt_p`, whole numbers with separators, others
+    to about four significant digits without exponents (down to 1e-4).
+
+    Examples
+    --------
+    >>> fmt_number(12345.0), fmt_number(123.456), fmt_number(-0.012341), fmt_number(0.02, "p_value")
+    ('12,345', '123.5', '−0.01234', '0.020')
+    """
+    if not math.isfinite(value):
+        return ""
+    if "p_value" in column or column.endswith("_p"):
+        return fmt_p(value)
+    size = abs(value)
+    if value == round(value) and size < 1e15:
+        text = f"{value:,.0f}"
+    elif size >= 1000:
+        text = f"{value:,.1f}"
+    elif size >= 1e-4 or size == 0:
+        digits = max(0, 3 - int(math.floor(math.log10(size)))) if size else 0
+        text = f"{value:.{digits}f}"
+    else:
+        text = f"{value:.2e}"
+    return text.replace("-", "−")
+
+
+def _breakable(text: str) -> str:
+    """Let Word break long identifiers (``outpatient_emergency_visits``) after underscores."""
+    return text.replace("_", "_\u200b")
+
+
+def _text_width(text: str) -> int:
+    """Width of ``text`` in Latin characters (a Chinese character counts two)."""
+    return sum(2 if "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" else 1 for ch in text)
+
+
+def _value_width(text: str) -> int:
+    """Room a cell needs: numbers whole (they must not wrap), words up to 16 characters per line."""
+    if re.fullmatch(r"[−\-+\d,.<>%e ()]+", text):
+        return _text_width(text)
+    return min(14, max([_text_width(w) for w in re.split(r"[\s_]", text)] + [0]))
+
+
+def _readable(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The table without columns that hold nothing, and (in wide tables of several rows) without the
+    columns that hold one value in every row, returned apart to be stated once under the table."""
+    values = frame.apply(lambda column: column.map(_cell))
+    keep = [c for c in frame.columns if not values[c].map(lambda v: v is None or v == "").all()]
+    constant = {}
+    if len(frame) > 1 and len(keep) > 6:
+        for column in keep[1:]:
+            distinct = values[column].map(repr).unique()
+            if len(distinct) == 1 and values[column].iloc[0] is not None:
+                constant[column] = values[column].iloc[0]
+        keep = [c for c in keep if c not in constant]
+    return frame[keep], constant
+
+
+def _table(document, frame: pd.DataFrame, language: str, note: str | None = None, width_inches: float = 6.5) -> None:
+    """``frame`` as a Word table: headers in ``language``, empty columns dropped, column widths by
+    content, a smaller font for wide tables, at most :data:`DOCX_ROW_LIMIT` rows."""
+    from docx.shared import Inches, Pt
+
+    readable, constant = _readable(frame)
+    shown = readable.head(DOCX_ROW_LIMIT)
+    headers = [label(str(c), language) for c in shown.columns]
+    body = []
     for record in shown.itertuples(index=False):
-        cells = table.add_row().cells
-        for cell, value in zip(cells, record, strict=True):
+        row = []
+        for column, value in zip(shown.columns, record, strict=True):
             value = _cell(value)
             if isinstance(value, float):
-                cell.text = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+                row.append(fmt_number(value, str(column)))
             else:
-                cell.text = "" if value is None else str(value)
+                row.append("" if value is None else str(value))
+        body.append(row)
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Light Grid Accent 1"
+    table.autofit = False
+    weights = [max([min(_text_width(w), 14) for w in header.split()] + [_value_width(r[j]) for r in body] + [4])
+               + 2 for j, header in enumerate(headers)]  # + 2: the cell's margins
+    widths = [width_inches * w / sum(weights) for w in weights]
+    size = Pt(9 if len(headers) <= 6 else 8 if len(headers) <= 10 else 7)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Inches(width)  # the grid, which LibreOffice reads; Word reads the cells' widths
+    for cells, texts in [(table.rows[0].cells, headers)] + [(table.add_row().cells, r) for r in body]:
+        for cell, text, width in zip(cells, texts, widths, strict=True):
+            cell.width = Inches(width)
+            run = cell.paragraphs[0].add_run(_breakable(text))
+            run.font.size = size
+    if constant:
+        same = "; ".join(f"{label(str(k), language)} = {fmt_number(v, str(k)) if isinstance(v, float) else v}"
+                         for k, v in constant.items())
+        run = document.add_paragraph().add_run(("每行相同：" if language == "zh" else "In every row: ") + same)
+        run.font.size = Pt(8)
     if len(frame) > DOCX_ROW_LIMIT:
         document.add_paragraph(note or f"(first {DOCX_ROW_LIMIT} of {len(frame)} rows; all in tables.xlsx)")
 
@@ -198,18 +279,65 @@ def estimates_for_word(estimates: pd.DataFrame, language: str,
     return tables
 
 
+CHINESE_FONT = "SimSun"
+"""East Asian font named in Chinese reports (宋体, on every Chinese Windows; elsewhere the reader's
+fallback, such as Noto Serif CJK SC, stands in)."""
+
+
+def _chinese_styles(document) -> None:
+    """Mark every style's East Asian text as Simplified Chinese in :data:`CHINESE_FONT`, so that
+    Word and LibreOffice pick Chinese (not Japanese) glyph forms."""
+    from docx.oxml.ns import qn
+
+    for style in document.styles:
+        element = getattr(style, "element", None)
+        if element is None or style.type != 1:  # paragraph styles only
+            continue
+        properties = element.get_or_add_rPr()
+        fonts = properties.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = properties.makeelement(qn("w:rFonts"), {})
+            properties.append(fonts)
+        fonts.set(qn("w:eastAsia"), CHINESE_FONT)
+        fonts.attrib.pop(qn("w:eastAsiaTheme"), None)
+        lang = properties.find(qn("w:lang"))
+        if lang is None:
+            lang = properties.makeelement(qn("w:lang"), {})
+            properties.append(lang)
+        lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _landscape(document) -> float:
+    """Start a landscape section on a new page; returns the text width in inches."""
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+
+    section = document.add_section(WD_SECTION.NEW_PAGE)
+    if section.orientation != WD_ORIENT.LANDSCAPE:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+    return (section.page_width - section.left_margin - section.right_margin) / 914400
+
+
 def write_docx(result, path: str | Path, figures: str | Path, language: str = "en", title: str = "") -> Path:
-    """Write ``report.docx``: title, data and settings, summary (English), results tables as Word
-    tables ("β (95% CI)" and p), every figure in ``figures``, the method and the limitations."""
+    """Write ``report.docx``.
+
+    The report (portrait): title, data line, summary, warnings, settings, each model's estimates
+    as "β (95% CI)" with p-values, every figure in ``figures``, the method and the limitations.
+    Then, on landscape pages, every other table of the result (diagnostics, robustness, ...) as an
+    appendix. The summary and warnings are sentences generated from the numbers in English; a
+    Chinese report gives them under a heading that says so.
+    """
     from docx import Document
     from docx.shared import Inches
 
     path = Path(path)
     document = Document()
-    document.add_heading(title or result.chapter, level=0)
+    if language == "zh":
+        _chinese_styles(document)
+    document.add_heading(label(title, language) if title else result.chapter, level=0)
     document.add_paragraph(result.data_line().replace("`", ""))
-    if language == "en" and result.summary():
-        document.add_heading(label("summary", language), level=1)
+    if result.summary():
+        document.add_heading(label("summary" if language == "en" else "summary_generated_en", language), level=1)
         for block in result.summary().split("\n\n"):
             paragraph = document.add_paragraph()
             for text, bold in _plain(block):
@@ -227,11 +355,6 @@ def write_docx(result, path: str | Path, figures: str | Path, language: str = "e
                                                       result.term_labels(language)).items():
         document.add_heading(f"{outcome} — {label(model, language)}", level=2)
         _table(document, table, language)
-    for name, table in result.tables().items():
-        if name in {"estimates", "settings"} or table.empty:
-            continue
-        document.add_heading(label(name, language), level=2)
-        _table(document, table, language)
     pictures = sorted(Path(figures).glob("*.png"))
     if pictures:
         document.add_heading(label("figures", language), level=1)
@@ -247,5 +370,13 @@ def write_docx(result, path: str | Path, figures: str | Path, language: str = "e
         document.add_heading(label("limitations", language), level=1)
         for item in limitations:
             document.add_paragraph(item, style="List Bullet")
+    others = {name: table for name, table in result.tables().items()
+              if name not in {"estimates", "settings"} and not table.empty}
+    if others:
+        width = _landscape(document)
+        document.add_heading(label("detailed_tables", language), level=1)
+        for name, table in others.items():
+            document.add_heading(label(name, language), level=2)
+            _table(document, table, language, width_inches=width)
     document.save(path)
     return path

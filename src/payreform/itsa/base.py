@@ -22,11 +22,10 @@ percentages ``100 (exp(beta) - 1)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from payreform.errors import ParameterError, check_choice
 from payreform.inference import TABLE_COLUMNS, LinearCombination, linear_combination
@@ -218,7 +217,7 @@ class SegmentedFit:
         """The jump at interruption ``k``'s first period: its level term under ``zero_at_intervention``."""
         combo = self.beta2_in("zero_at_intervention", k)
         name = "level_change_at_intervention" + ("" if self.n_interruptions == 1 else f"_{k}")
-        return LinearCombination(name, combo.estimate, combo.std_error, combo.df)
+        return replace(combo, name=name)  # keeps the method's own distribution (df or bootstrap-t draws)
 
     def table(self, alpha: float = 0.05) -> pd.DataFrame:
         """Tidy table: ``beta0``..``beta3``, ``post_slope``, then any season terms.
@@ -288,24 +287,24 @@ class SegmentedFit:
         d = float(diff @ beta)
         d_se = math.sqrt(max(float(diff @ cov @ diff), 0.0))
         d_combo = self.combination(dict(zip(names, diff, strict=True)), "d")  # the method's own interval
-        q = float(stats.t.ppf(1 - alpha / 2, self.df_resid))
         if self.scale == "linear":
             fitted, counterfactual = eta_full, eta_cf
             absolute = _from_combination(d_combo, alpha, "absolute_effect")
+            # delta method: the relative effect is linearised in beta by its gradient; the linearised
+            # combination carries the method's distribution (t, Satterthwaite df or bootstrap-t draws)
             gradient = diff / counterfactual - d * x_cf / counterfactual**2
-            rel_se = math.sqrt(max(float(gradient @ cov @ gradient), 0.0))
-            relative = _from_combination(LinearCombination("relative_effect", d / counterfactual, rel_se,
-                                                           self.df_resid), alpha)
+            linearised = self.combination(dict(zip(names, gradient, strict=True)), "relative_effect")
+            relative = _from_combination(replace(linearised, estimate=d / counterfactual), alpha)
         else:
             offset = self._offset_at(time - 1)
             shift = -1.0 if self.scale == "log1p" else 0.0
             fitted = math.exp(eta_full + offset) + shift
             counterfactual = math.exp(eta_cf + offset) + shift
             gradient = math.exp(eta_full + offset) * x_full - math.exp(eta_cf + offset) * x_cf
-            abs_se = math.sqrt(max(float(gradient @ cov @ gradient), 0.0))
+            linearised = self.combination(dict(zip(names, gradient, strict=True)), "absolute_effect")
             value = fitted - counterfactual
-            absolute = Estimate("absolute_effect", value, abs_se, d_combo.p_value, value - q * abs_se,
-                                value + q * abs_se)
+            low, high = replace(linearised, estimate=value).interval(alpha)
+            absolute = Estimate("absolute_effect", value, linearised.std_error, d_combo.p_value, low, high)
             ratio = math.exp(d)
             low, high = d_combo.interval(alpha)
             relative = Estimate("relative_effect", ratio - 1.0, ratio * d_se, d_combo.p_value,
