@@ -122,7 +122,7 @@ def spark_typed_sql(cols: SparkColumnSQL, separator: str, mask: str, table: str)
         f"{whole.format(cols.number('year'))} AS year, "
         f"{cols.text('gender')} AS gender_code, {cols.number('age')} AS age, "
         f"{cols.text('ocsd')} AS ocsd_text, "
-        f"CAST({whole.format(cols.number('inpatient_prev_year'))} AS INT) AS inpatient, "
+        f"try_cast({whole.format(cols.number('inpatient_prev_year'))} AS INT) AS inpatient, "
         f"{whole.format(f'coalesce({los}, 0)')} AS l, __n AS n, __sy AS sy, __syy AS syy "
         f"FROM {table}")
     return (
