@@ -208,6 +208,28 @@ def test_stranger_city_publishes_the_same_numbers(spark, tmp_path):
     assert cells.reading["encoding"] == "gbk" and cells.reading["delimiter"] == ","
 
 
+@pytest.mark.slow
+def test_excel_and_late_gbk_text(spark, tmp_path):
+    """An Excel workbook, and a CSV file that is ASCII for its first 64 KB and GBK further down
+    (Spark would silently replace the bytes: the whole file is checked and transcoded)."""
+    frame = gz.generate(scale=0.002).head(4000).copy()
+    frame["ocsd"] = frame["ocsd"].astype(object)
+    frame.loc[3990:, "ocsd"] = "高血压"
+    workbook = tmp_path / "records.xlsx"
+    frame.to_excel(workbook, index=False)
+    text = tmp_path / "records.csv"
+    text.write_bytes(frame.to_csv(index=False).encode("gbk"))
+    assert text.read_bytes()[: 1 << 16].isascii()
+    for data in (workbook, text):
+        before = sha(data)
+        duck = cap.cell_statistics(data)
+        sparked = cap.cell_statistics(data, engine="spark", spark_session=spark)
+        pd.testing.assert_frame_equal(sparked.atoms, duck.atoms, check_exact=False, rtol=RTOL)
+        assert "高血压" in sparked.diseases.codes
+        assert sparked.reading == duck.reading | {"spark_master": "local[2]"}
+        assert sha(data) == before
+
+
 # ----------------------------------------------------------------------------- bad input
 
 
