@@ -332,6 +332,34 @@ def test_command_line_refuses_with_spark(spark, tmp_path):
                    r"column 'age' has -1 in row 1236, outside 0-120")
 
 
+@pytest.mark.slow
+def test_command_line_run_with_spark(spark, city, tmp_path):
+    """`payreform run gz-capitation --set engine=spark` end to end (statistics on Spark, the
+    notebook on them): results.json equals the DuckDB computation of the same file."""
+    from click.testing import CliRunner
+
+    from payreform import report
+    from payreform.cli import main
+
+    _, folder = city
+    data = folder / "city.csv"
+    before = sha(data)
+    outcome = CliRunner().invoke(main, [
+        "run", "gz-capitation", "--data", str(data), "--out", str(tmp_path / "out"), "--quiet",
+        "--set", "engine=spark", "--set", "omega_step=0.25"])
+    assert outcome.exit_code == 0, outcome.output
+    assert sha(data) == before
+    results = report.read_results(tmp_path / "out" / "results.json")
+    assert results["parameters"]["engine"] == "spark"
+    duck = chapter.run(chapter.prepare(str(data), {"omega_step": 0.25}))
+    expected = report.jsonable(duck.estimates().to_dict(orient="records"))
+    assert_same(expected, results["estimates"], "results.json estimates")
+    diagnostics = report.jsonable(duck.diagnostics())
+    for block in ("persons", "screening_fit", "standards_fit", "simulation",
+                  "predictive_ratios", "pooled", "model_groups"):
+        assert_same(diagnostics[block], results["diagnostics"][block], block)
+
+
 # ----------------------------------------------------------------------------- parameters
 
 
