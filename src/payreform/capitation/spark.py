@@ -276,6 +276,15 @@ def spark_pass(
     ``atoms``, ``rows``), the column mapping, the source's label and how it was read. Raises
     the same :class:`~payreform.errors.ContractError` as the DuckDB pass, in the same order.
     Use it through :func:`payreform.capitation.cell_statistics` with ``engine="spark"``.
+
+    Examples
+    --------
+    >>> from payreform.synth import gz
+    >>> scanned, mapping, label, reading = spark_pass(  # doctest: +SKIP
+    ...     gz.generate(scale=0.002), columns=None, separator=";", validate=True,
+    ...     diseases=None, scheme_codes=None, gender_codes={"1": 1, "2": 2})
+    >>> scanned["rows"], label  # doctest: +SKIP
+    (35781, 'DataFrame')
     """
     with spark_session(master, session) as spark, SparkSource(data, spark, sheet) as source:
         types = source.describe()

@@ -25,7 +25,12 @@ from payreform.io.spark_source import _PANDAS_WARNING
 
 
 def main(arguments: list[str] | None = None) -> None:
-    """Start the session ``spark-submit`` configured, run the command line, stop the session."""
+    """Start the session ``spark-submit`` configured, run the command line, stop the session.
+
+    Examples
+    --------
+    >>> main(["chapters", "gz-capitation"])  # doctest: +SKIP
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
         from pyspark.sql import SparkSession
