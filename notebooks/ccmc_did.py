@@ -58,10 +58,12 @@ from myst_nb import glue
 
 from payreform import did, plots
 from payreform.chapters import ccmc_did as chapter
+from payreform.deliverables import label_tables
 
 plots.set_theme()
 pd.set_option("display.width", 120)
 language = os.environ.get("PAYREFORM_BOOK_LANGUAGE", language)  # set by the Chinese edition's build
+label_tables(language)  # table headers shown in this language
 result = chapter.run(chapter.prepare(data, chapter.CHAPTER.collect(globals())))
 for key, value in result.glue_values().items():
     glue(key, value, display=False)
