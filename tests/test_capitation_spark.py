@@ -314,12 +314,20 @@ def test_empty_and_unreadable_files(spark, tmp_path):
     blank.write_text("  \n")
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"not a parquet file")
-    for data in (empty, blank, broken, tmp_path / "absent.csv", tmp_path):
+    corrupt = tmp_path / "corrupt.parquet"  # a sound footer, damaged data pages
+    gz.generate(scale=0.002).to_parquet(corrupt, index=False, compression="snappy")
+    damaged = bytearray(corrupt.read_bytes())
+    start = len(damaged) // 4
+    damaged[start:start + 2000] = bytes((b * 7 + 13) % 256 for b in damaged[start:start + 2000])
+    corrupt.write_bytes(bytes(damaged))
+    for data in (empty, blank, broken, corrupt, tmp_path / "absent.csv", tmp_path):
         duck = _outcome(data, {})
         assert duck.startswith("ContractError")
         sparked = _outcome(data, {}, engine="spark", spark_session=spark)
-        if data == broken:  # the reason in brackets is the engine's own
+        assert "\n" not in sparked
+        if data in (broken, corrupt):  # the reason in brackets is the engine's own
             assert sparked.split("(")[0] == duck.split("(")[0]
+            assert sparked.endswith(duck.split(")")[-1])
         else:
             assert sparked == duck
 

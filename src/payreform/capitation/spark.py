@@ -45,6 +45,7 @@ from payreform.io.spark_source import (
     SPARK_MASTER,
     SparkColumnSQL,
     SparkSource,
+    read_failure,
     spark_session,
     spark_text,
 )
@@ -287,25 +288,42 @@ def spark_pass(
     (35781, 'DataFrame')
     """
     with spark_session(master, session) as spark, SparkSource(data, spark, sheet) as source:
-        types = source.describe()
-        cols = SparkColumnSQL(resolve_columns(list(types), columns), types)
-        scanned = _scan(source, cols, separator, validate)
-        if scanned["rows"] == 0:
-            raise ContractError("the data have no rows; export the person-year records again")
-        if validate:
-            raise_first_violation(source, scanned["rules"], scanned["violations"])
-            if scheme_codes is not None:
-                lookup = _TextLookup(source, cols, "scheme",
-                                     scanned["atoms"]["scheme_code"].unique())
-                check_codes(lookup, lookup, "scheme", lookup.texts, code_table(scheme_codes),
-                            scheme_codes, "map every scheme code with schemes=CODE:LABEL,...")
-            lookup = _TextLookup(source, cols, "gender", scanned["atoms"]["gender_code"].unique())
-            check_codes(lookup, lookup, "gender", lookup.texts, code_table(gender_codes),
-                        gender_codes, "use 1 (male) or 2 (female)")
-            lookup = _TextLookup(source, cols, "ocsd", scanned["ocsd_texts"])
-            check_ocsd_texts(lookup, lookup, scanned["ocsd_texts"], diseases, separator)
-            _check_duplicates(source, cols)
+        try:
+            scanned, mapping = _checked_scan(source, columns, separator, validate, diseases,
+                                             scheme_codes, gender_codes)
+        except ContractError:
+            raise
+        except Exception as error:  # Spark's errors met while reading: one line, as DuckDB's
+            failure = read_failure(error)
+            if failure is None:
+                raise
+            raise failure from None
         reading = {"encoding": source.encoding, "delimiter": source.delimiter,
                    "sheet": source.sheet, "sha256": source.sha256,
                    "spark_master": spark.sparkContext.master}
-        return scanned, dict(cols.mapping), source.label, reading
+        return scanned, mapping, source.label, reading
+
+
+def _checked_scan(source: SparkSource, columns: Mapping[str, str | None] | None, separator: str,
+                  validate: bool, diseases: Sequence[str] | None,
+                  scheme_codes: Mapping[str, str] | None, gender_codes: Mapping[str, int]
+                  ) -> tuple[dict, dict[str, str | None]]:
+    """The scan and the contract's checks, in the DuckDB pass's order."""
+    types = source.describe()
+    cols = SparkColumnSQL(resolve_columns(list(types), columns), types)
+    scanned = _scan(source, cols, separator, validate)
+    if scanned["rows"] == 0:
+        raise ContractError("the data have no rows; export the person-year records again")
+    if validate:
+        raise_first_violation(source, scanned["rules"], scanned["violations"])
+        if scheme_codes is not None:
+            lookup = _TextLookup(source, cols, "scheme", scanned["atoms"]["scheme_code"].unique())
+            check_codes(lookup, lookup, "scheme", lookup.texts, code_table(scheme_codes),
+                        scheme_codes, "map every scheme code with schemes=CODE:LABEL,...")
+        lookup = _TextLookup(source, cols, "gender", scanned["atoms"]["gender_code"].unique())
+        check_codes(lookup, lookup, "gender", lookup.texts, code_table(gender_codes),
+                    gender_codes, "use 1 (male) or 2 (female)")
+        lookup = _TextLookup(source, cols, "ocsd", scanned["ocsd_texts"])
+        check_ocsd_texts(lookup, lookup, scanned["ocsd_texts"], diseases, separator)
+        _check_duplicates(source, cols)
+    return scanned, dict(cols.mapping)

@@ -56,8 +56,8 @@ from payreform.io.rules import (
     sniff_delimiter,
 )
 
-__all__ = ["SPARK_MASTER", "SparkColumnSQL", "SparkSource", "check_master", "spark_ident",
-           "spark_missing_sql", "spark_number_sql", "spark_session", "spark_text",
+__all__ = ["SPARK_MASTER", "SparkColumnSQL", "SparkSource", "check_master", "read_failure",
+           "spark_ident", "spark_missing_sql", "spark_number_sql", "spark_session", "spark_text",
            "spark_text_sql"]
 
 SPARK_MASTER = "local[2]"
@@ -68,6 +68,17 @@ _MASTER = re.compile(r"^(local(\[(\d+|\*)(,\s*\d+)?\])?|local-cluster\[\d+,\s*\d
 _SNIFF_BYTES = 1 << 16
 _NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
 _PANDAS_WARNING = "PySpark does not yet fully support pandas"
+_QUIET_LOG = """status = off
+appender.quiet.type = Console
+appender.quiet.name = quiet
+appender.quiet.target = SYSTEM_ERR
+appender.quiet.layout.type = PatternLayout
+appender.quiet.layout.pattern = %m%n
+rootLogger.level = off
+rootLogger.appenderRef.quiet.ref = quiet
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = off
+"""  # log4j2 settings of a local session's JVM: nothing logged (errors reach the caller)
 _PARTITION_BITS = 33  # monotonically_increasing_id(): partition index << 33 + row in partition
 
 
@@ -248,8 +259,9 @@ def spark_session(master: str = SPARK_MASTER, session: Any = None) -> Iterator[A
     A ``session`` given is used and left running. Otherwise the session already active in this
     process (one your program or ``spark-submit`` started) is used and left running; its
     master wins, and a different non-default ``master`` is refused. Otherwise a session is
-    started on ``master`` (console progress off, log level ERROR; for a local master the web
-    UI off and two shuffle partitions per core) and **stopped** when the block ends, so that
+    started on ``master`` (console progress off; Spark's log off for a local master, whose
+    errors reach the caller as exceptions, else at level ERROR; for a local master the web UI
+    off and two shuffle partitions per core) and **stopped** when the block ends, so that
     nothing outlives the call.
 
     Raises
@@ -281,12 +293,20 @@ def spark_session(master: str = SPARK_MASTER, session: Any = None) -> Iterator[A
         raise ParameterError(
             "engine=spark needs Java 17 or later and `java` was not found; install Debian's "
             "openjdk-17-jre-headless (make spark does so as root) or set JAVA_HOME")
+    local = master.startswith("local")
+    level = "OFF" if local else "ERROR"
     builder = (sql.SparkSession.builder.master(master).appName("payreform")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.log.level", "ERROR"))
-    if master.startswith("local"):  # small shuffles: a few partitions per core, not 200
+               .config("spark.ui.showConsoleProgress", "false"))
+    if not local:
+        builder = builder.config("spark.log.level", level)
+    quiet = tempfile.mkdtemp(prefix="payreform_spark_") if local else None
+    if quiet is not None:  # small shuffles (a few partitions per core, not 200); a silent JVM
+        settings = Path(quiet) / "log4j2.properties"
+        settings.write_text(_QUIET_LOG, encoding="utf-8")
         builder = (builder.config("spark.ui.enabled", "false")
-                   .config("spark.sql.shuffle.partitions", str(2 * _local_cores(master))))
+                   .config("spark.sql.shuffle.partitions", str(2 * _local_cores(master)))
+                   .config("spark.driver.extraJavaOptions",
+                           f"-Dlog4j2.configurationFile={settings.as_uri()}"))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
@@ -294,7 +314,11 @@ def spark_session(master: str = SPARK_MASTER, session: Any = None) -> Iterator[A
     except Exception as error:  # Py4J/PySpark raise several kinds when the JVM cannot start
         raise ParameterError(f"Spark could not start on {master!r} ({_first_line(error)}); "
                              "check `java -version` (17 or later) and spark_master") from None
-    spark.sparkContext.setLogLevel("ERROR")
+    finally:
+        if quiet is not None:  # read when the JVM started
+            shutil.rmtree(quiet, ignore_errors=True)
+    if not local:
+        spark.sparkContext.setLogLevel(level)
     try:
         yield spark
     finally:
@@ -552,6 +576,29 @@ def _is_utf8(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+_PROGRAMMING_ERRORS = ("AnalysisException", "ParseException", "IllegalArgumentException",
+                       "PySparkTypeError", "PySparkValueError", "PySparkAttributeError")
+
+
+def read_failure(error: BaseException) -> ContractError | None:
+    """A one-line :class:`ContractError` for an error Spark met while reading the data (a
+    corrupt file, a value it cannot convert), or None for other errors.
+
+    Examples
+    --------
+    >>> read_failure(ValueError("x")) is None
+    True
+    """
+    module, name = type(error).__module__, type(error).__name__
+    if not (module.startswith("py4j") or module.startswith("pyspark.errors")) \
+            or name in _PROGRAMMING_ERRORS:
+        return None
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by:")]
+    reason = (causes[-1] if causes else lines[0] if lines else name)[:300]
+    return ContractError(f"the data could not be read ({reason}); check the file")
 
 
 def _first_line(error: BaseException) -> str:
