@@ -41,7 +41,7 @@ fonts:
 
 ## test: lint, the fast lane (unit tests and doctests), then the slow lane (notebooks, CLI runs on
 ## strangers' data, the book with -W and the browser check) on both cores
-test: $(STAMP) browser-deps fonts office-deps
+test: $(STAMP) browser-deps fonts office-deps spark
 	$(BIN)/ruff check src tests bench notebooks book/_ext
 	$(BIN)/python -m pytest -m "not slow" --doctest-modules src/payreform tests -n 2 -q
 	$(BIN)/python -m pytest -m slow -n 2 --dist loadfile -q
@@ -63,6 +63,23 @@ office-deps:
 	       (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libreoffice-writer-nogui poppler-utils >/dev/null)); \
 	    else echo "LibreOffice or Poppler not found: apt-get install libreoffice-writer-nogui poppler-utils (the book then shows the Word report's pages)"; fi; }
 
+.PHONY: spark
+SPARK_STAMP = $(VENV)/.spark-installed
+
+## spark: engine=spark of gz-capitation: PySpark (the optional extra payreform[spark]) and Java 17
+## (Debian's openjdk-17-jre-headless, installed with apt-get when run as root)
+spark: $(SPARK_STAMP)
+	@command -v java >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "installing openjdk-17-jre-headless (Debian package) for engine=spark"; \
+	      (apt-get install -y -q openjdk-17-jre-headless >/dev/null 2>&1 || \
+	       (apt-get update -q >/dev/null && apt-get install -y -q openjdk-17-jre-headless >/dev/null)); \
+	    else echo "engine=spark needs Java 17 or later: apt-get install openjdk-17-jre-headless (or set JAVA_HOME); the Spark tests are skipped without it"; fi; }
+
+$(SPARK_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[spark]'
+	@touch $(SPARK_STAMP)
+
 ## browser-deps: Debian's chromium for the site test (installed with apt-get when run as root)
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
@@ -73,7 +90,7 @@ browser-deps:
 	    else echo "chromium not found: install it (apt-get install chromium) or set PAYREFORM_SKIP_BROWSER=1"; fi; }
 
 ## bench: measure every benchmark and store its figures in bench/results/ (shown by the book's appendix)
-bench: $(STAMP)
+bench: $(STAMP) spark
 	@mkdir -p bench/results
 	$(BIN)/python bench/itsa_coverage.py --reps 1000 --json bench/results/itsa_coverage.json
 	$(BIN)/python bench/itsa_speed.py --json bench/results/itsa_speed.json
@@ -86,6 +103,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/calibrate_youxi.py --json bench/results/calibrate_youxi.json
 	$(BIN)/python bench/calibrate_sanming.py --json bench/results/calibrate_sanming.json
 	$(BIN)/python bench/notebook_times.py --json bench/results/notebook_times.json
+	$(BIN)/python bench/gz_spark.py --json bench/results/gz_spark.json
 
 clean:
 	rm -rf _build reports notebooks/reports .pytest_cache

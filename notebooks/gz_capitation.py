@@ -69,10 +69,12 @@ from myst_nb import glue
 
 from payreform import plots
 from payreform.chapters import gz_capitation as chapter
+from payreform.deliverables import label_tables
 
 plots.set_theme()
 pd.set_option("display.width", 120)
 language = os.environ.get("PAYREFORM_BOOK_LANGUAGE", language)  # set by the Chinese edition's build
+label_tables(language)  # table headers shown in this language
 result = chapter.run(chapter.prepare(data, chapter.CHAPTER.collect(globals())))
 analysis = result.analysis
 base, target = result.years
@@ -83,7 +85,7 @@ for key, value in values.items():
 
 def show(name: str) -> None:
     """Draw a figure of the result, save it as figures/<name>.png and show it."""
-    plots.save(result.figure(name), output_dir, name)
+    plots.save(result.draw(name), output_dir, name)
 
 
 # %% [markdown]

@@ -198,6 +198,23 @@ for name in ("gz_scale", "gz_run"):
             glue(f"{name}_{key}", value, display=False)
 
 # %% [markdown]
+# ## Spark beside DuckDB
+#
+# `bench/gz_spark.py` computes the statistics of the capitation method with both engines
+# (`engine=duckdb` and `engine=spark`, Spark in local mode on this machine's cores) on the city at
+# a tenth of its size and at full size, checks that both give the same statistics and estimates,
+# and prints the seconds, the rows per second and how the cost grows with the rows.
+
+# %%
+record = provenance("gz_spark")
+sizes = _record.table(record, "sizes")
+display(sizes.style.format({c: "{:,.0f}" if c == "rows" or c.endswith("per_s") else "{:.3g}" for c in sizes.columns})
+        .hide(axis="index"))
+for key, value in record["figures"].items():
+    if isinstance(value, (int, float)):
+        glue(f"gz_spark_{key}", value, display=False)
+
+# %% [markdown]
 # ## Speed
 #
 # `bench/itsa_speed.py` times one segmented-regression fit against the same fit written with the
