@@ -1,6 +1,8 @@
 """Monte Carlo: how often do 95% intervals from the Youxi analysis cover the planted truth?
 
 Run:  python bench/itsa_coverage.py [--reps 500] [--outcome hospitalizations]
+      python bench/itsa_coverage.py --grid [--reps N] [--seed S] [--json FILE]   (the grid of Turner et al.:
+      every inference method of payreform.itsa over series lengths and correlations; see bench/itsa_grid.py)
 
 Each replication draws a synthetic Youxi series (46 months, AR(1) errors with rho = 0.7,
 seasonality), seasonally adjusts it, fits the segmented regression in the paper's coding and
@@ -13,6 +15,7 @@ correcting for it, feasible GLS with AR(1) errors (statsmodels GLSAR, iterated C
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -66,6 +69,12 @@ def summarise(draws: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> None:
+    if "--grid" in sys.argv[1:]:  # the coverage study over the Turner et al. grid lives in itsa_grid.py
+        import itsa_grid
+
+        sys.argv.remove("--grid")
+        itsa_grid.main()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=500)
     parser.add_argument("--outcome", default="hospitalizations", choices=youxi.OUTCOMES)

@@ -54,3 +54,4 @@ def pytest_collection_modifyitems(config, items):
         if item.path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
 SLOW_MODULES |= {"test_itsa_power"}
+SLOW_MODULES |= {"test_itsa_grid"}
