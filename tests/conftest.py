@@ -15,6 +15,26 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium through Playwright, one for the whole session (a second
+    ``sync_playwright`` in the same process would refuse to start inside the first one's loop)."""
+    import os
+    import shutil
+
+    if os.environ.get("PAYREFORM_SKIP_BROWSER") == "1":
+        pytest.skip("PAYREFORM_SKIP_BROWSER=1")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Chromium not found: install Debian's chromium (make test does) or set PAYREFORM_SKIP_BROWSER=1"
+    from helpers import CHROMIUM_FLAGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
 

@@ -59,3 +59,7 @@ def assert_refused(chapter: str, data: Path, out: Path, settings: list[str], mes
     assert "Traceback" not in result.output
     assert sha(data) == before
     assert not out.exists()
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]

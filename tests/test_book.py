@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -28,8 +26,6 @@ PAGES = ["book/intro.html", "book/running_on_your_data.html", "book/youxi_itsa.h
          "book/gz_capitation.html", "notebooks/gz_capitation.html",
          "book/glossary.html", "book/references.html",
          "notebooks/reproducibility.html"]
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 @pytest.fixture(scope="session")
@@ -81,20 +77,6 @@ def server(built_site):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if os.environ.get("PAYREFORM_SKIP_BROWSER") == "1":
-        pytest.skip("PAYREFORM_SKIP_BROWSER=1")
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium not found: install Debian's chromium (make test does) or set PAYREFORM_SKIP_BROWSER=1"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 def open_page(browser, url):

@@ -10,15 +10,13 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import re
-import shutil
 import sys
 import threading
 from pathlib import Path
 
 import pytest
-from test_book import CHROMIUM_FLAGS, _Quiet, open_page
+from test_book import _Quiet, open_page
 from test_translations import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,21 +122,6 @@ def zh_server(zh_site):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's headless Chromium, as in tests/test_book.py."""
-    if os.environ.get("PAYREFORM_SKIP_BROWSER") == "1":
-        pytest.skip("PAYREFORM_SKIP_BROWSER=1")
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium not found: install Debian's chromium (make test does) or set PAYREFORM_SKIP_BROWSER=1"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 def test_landing_page_in_the_browser(browser, zh_server):
