@@ -110,3 +110,13 @@ def test_published_catalog_cites_every_table():
     assert set(catalog["table"]) == set(published.available())
     assert catalog["source"].str.len().gt(40).all()  # every file starts with its "# source:" line
     assert published.load("sanming_table2_fund").attrs["source"].startswith("Lin K")
+
+
+def test_registry_names_each_runner_by_its_chapter_name():
+    """Every runner module is listed under the name its CHAPTER carries, and get() finds it."""
+    import importlib
+
+    for name, module in chapters.RUNNERS.items():
+        runner = importlib.import_module(f"payreform.chapters.{module}")
+        assert runner.CHAPTER.name == name and chapters.get(name) is runner.CHAPTER
+    assert list(chapters.CHAPTERS) == list(chapters.RUNNERS) and len(chapters.CHAPTERS) == 5

@@ -223,10 +223,39 @@ def _readable(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     return frame[keep], constant
 
 
+TABLE_STYLE = "Light Grid Accent 1"
+"""Word's built-in table style of every table (header row and first column emphasised)."""
+
+
+def _append_table(document, rows: list[list[str]], widths: list[int], half_points: int) -> None:
+    """Append a table to ``document`` as one piece of WordprocessingML (python-docx builds tables
+    cell by cell, which takes seconds for a few hundred rows). Fixed layout: the grid's column
+    widths (read by LibreOffice) and each cell's width (read by Word) are the same."""
+    from xml.sax.saxutils import escape
+
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    style = document.styles[TABLE_STYLE].style_id
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    run = f'<w:rPr><w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>'
+    body = "".join(
+        "<w:tr>" + "".join(
+            f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr><w:p><w:r>{run}'
+            f'<w:t xml:space="preserve">{escape(_breakable(text))}</w:t></w:r></w:p></w:tc>'
+            for text, w in zip(row, widths, strict=True)) + "</w:tr>"
+        for row in rows)
+    table = parse_xml(
+        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="0" w:type="auto"/>'
+        '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+        f'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>{body}</w:tbl>')
+    document.element.body._insert_tbl(table)
+
+
 def _table(document, frame: pd.DataFrame, language: str, note: str | None = None, width_inches: float = 6.5) -> None:
     """``frame`` as a Word table: headers in ``language``, empty columns dropped, column widths by
     content, a smaller font for wide tables, at most :data:`DOCX_ROW_LIMIT` rows."""
-    from docx.shared import Inches, Pt
+    from docx.shared import Pt
 
     readable, constant = _readable(frame)
     shown = readable.head(DOCX_ROW_LIMIT)
@@ -241,20 +270,11 @@ def _table(document, frame: pd.DataFrame, language: str, note: str | None = None
             else:
                 row.append("" if value is None else str(value))
         body.append(row)
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Light Grid Accent 1"
-    table.autofit = False
     weights = [max([min(_text_width(w), 14) for w in header.split()] + [_value_width(r[j]) for r in body] + [4])
                + 2 for j, header in enumerate(headers)]  # + 2: the cell's margins
-    widths = [width_inches * w / sum(weights) for w in weights]
-    size = Pt(9 if len(headers) <= 6 else 8 if len(headers) <= 10 else 7)
-    for column, width in zip(table.columns, widths, strict=True):
-        column.width = Inches(width)  # the grid, which LibreOffice reads; Word reads the cells' widths
-    for cells, texts in [(table.rows[0].cells, headers)] + [(table.add_row().cells, r) for r in body]:
-        for cell, text, width in zip(cells, texts, widths, strict=True):
-            cell.width = Inches(width)
-            run = cell.paragraphs[0].add_run(_breakable(text))
-            run.font.size = size
+    widths = [round(1440 * width_inches * w / sum(weights)) for w in weights]  # twentieths of a point
+    half_points = 18 if len(headers) <= 6 else 16 if len(headers) <= 10 else 14
+    _append_table(document, [headers, *body], widths, half_points)
     if constant:
         same = "; ".join(f"{label(str(k), language)} = {fmt_number(v, str(k)) if isinstance(v, float) else v}"
                          for k, v in constant.items())

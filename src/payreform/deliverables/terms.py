@@ -34,8 +34,14 @@ def label(key: str, language: str = "en") -> str:
     ('p-value', 'P 值', '门诊人次')
     """
     check_choice("language", language, LANGUAGES)
-    table = term_table().set_index("key")
-    return str(table.loc[key, language]) if key in table.index else str(key)
+    return _labels(language).get(key, str(key))
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _labels(language: str) -> dict[str, str]:
+    """Key -> term in ``language``, built once per language."""
+    table = term_table()
+    return dict(zip(table["key"], table[language].astype(str), strict=True))
 
 
 def translation(language: str) -> dict[str, str]:
