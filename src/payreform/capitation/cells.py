@@ -308,9 +308,10 @@ def _disease_codes(diseases: Any) -> DiseaseCodes | None:
 def _scan(source: DuckDBSource, cols: ColumnSQL, separator: str, validate: bool) -> dict:
     """The one pass over the data, then work on its small result.
 
-    The pass groups the rows by the raw values of the key columns (:func:`key_columns`) and by
-    the bit mask of the broken rules that need the whole row (person identifier, expenditure),
-    with counts and exact sums of the expenditure in fen. Rules on the keys, the parsing of
+    The pass groups the rows by the raw values of the key columns (:func:`key_columns`), with
+    counts, exact sums of the expenditure in fen and the union (bitwise or) of the rules broken
+    by rows of the group that need the whole row (person identifier, expenditure): any broken
+    rule stops the run, and its first offending row is then looked up. Rules on the keys, the parsing of
     numbers and codes, and the atoms' moments are then computed on that table, once per
     distinct combination rather than once per person.
     """
@@ -319,7 +320,7 @@ def _scan(source: DuckDBSource, cols: ColumnSQL, separator: str, validate: bool)
     per_key = [i for i in range(len(rules)) if i not in per_row]
     keys = ", ".join(cols.raw(c) for c in key_columns(cols))
     source.query(
-        f"CREATE TEMP TABLE person_cells AS SELECT {keys}, {rule_mask_sql(rules, per_row)} "
+        f"CREATE TEMP TABLE person_cells AS SELECT {keys}, bit_or({rule_mask_sql(rules, per_row)}) "
         "AS __row_bad, count(*) AS __n, sum(__c) AS __sy, sum(CAST(__c AS HUGEINT) * __c) AS "
         f"__syy FROM (SELECT *, TRY_CAST(round({cols.number('fund_exp')} * 100) AS BIGINT) AS "
         f"__c FROM raw) GROUP BY ALL")

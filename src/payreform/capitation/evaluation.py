@@ -153,39 +153,60 @@ def predictive_ratios(
                                               cells["persons"].to_numpy())
             tenth = part.merge(cells[["gender", "age_group", "ocsd_group", "inpatient", "tenth"]],
                                on=["gender", "age_group", "ocsd_group", "inpatient"])["tenth"]
-            pieces = {
-                "scheme": part.assign(level=scheme),
-                "age_band": part.assign(level=part["age_band"]),
-                "gender_age_group": part.assign(
-                    level=part["gender"].astype(str) + "-" + part["age_group"].astype(str)),
-                "ocsd_group": part.assign(level=part["ocsd_group"].map(
-                    lambda o, labels=labels: f"{o} {labels[o]}")),
-                "disease": part[part["n_diseases"] == 1].assign(level=lambda f: f["disease"]),
-                "predicted_tenth": part.assign(level=tenth.to_numpy()),
+            single = (part["n_diseases"] == 1).to_numpy()
+            levels = {
+                "scheme": np.full(len(part), scheme, dtype=object),
+                "age_band": part["age_band"].to_numpy(),
+                "gender_age_group": (part["gender"].astype(str) + "-"
+                                     + part["age_group"].astype(str)).to_numpy(),
+                "ocsd_group": part["ocsd_group"].map(
+                    lambda o, labels=labels: f"{o} {labels[o]}").to_numpy(),
+                "disease": part["disease"].to_numpy(),
+                "predicted_tenth": tenth.to_numpy(),
             }
-            for dimension, frame in pieces.items():
-                summary = frame.groupby("level", sort=False).agg(
-                    persons=("persons", "sum"), actual=("actual", "sum"),
-                    predicted=("predicted", "sum"), low=("standard", "min"),
-                    high=("standard", "max"))
-                if dimension == "age_band":
-                    summary = summary.reindex([b for b in AGE_BANDS if b in summary.index])
-                else:
-                    summary = summary.sort_index()
-                for level, values in summary.iterrows():
-                    rows.append({
-                        "scheme": scheme, "year": year,
-                        "standards": _label(omega, base_year, target_year), "omega": omega,
-                        "dimension": dimension, "level": str(level),
-                        "persons": float(values["persons"]), "actual": float(values["actual"]),
-                        "predicted": float(values["predicted"]),
-                        "ratio": (float(values["actual"] / values["predicted"])
-                                  if values["predicted"] > 0 else float("nan")),
-                        "standard_low": (float(values["low"]) if dimension == "predicted_tenth"
-                                         else float("nan")),
-                        "standard_high": (float(values["high"]) if dimension == "predicted_tenth"
-                                          else float("nan"))})
-    return PredictiveRatios(pd.DataFrame(rows), min_cell_size)
+            label = _label(omega, base_year, target_year)
+            for dimension, level in levels.items():
+                keep = single if dimension == "disease" else slice(None)
+                summary = _sum_by_level(level[keep], part["persons"].to_numpy()[keep],
+                                        part["actual"].to_numpy()[keep],
+                                        part["predicted"].to_numpy()[keep],
+                                        per_person[keep], AGE_BANDS if dimension == "age_band" else None)
+                summary.insert(0, "dimension", dimension)
+                if dimension != "predicted_tenth":
+                    summary[["standard_low", "standard_high"]] = np.nan
+                rows.append(summary.assign(scheme=scheme, year=year, standards=label, omega=omega))
+    columns = ["scheme", "year", "standards", "omega", "dimension", "level", "persons", "actual",
+               "predicted", "ratio", "standard_low", "standard_high"]
+    ratios = (pd.concat(rows, ignore_index=True)[columns] if rows
+              else pd.DataFrame(columns=columns))
+    return PredictiveRatios(ratios, min_cell_size)
+
+
+def _sum_by_level(level: np.ndarray, persons: np.ndarray, actual: np.ndarray,
+                  predicted: np.ndarray, standard: np.ndarray,
+                  order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Persons, actual and predicted sums and the lowest and highest standard per level.
+
+    Levels are sorted (or put in ``order``); missing levels are left out, as a groupby would.
+    """
+    codes, uniques = pd.factorize(level, sort=True)
+    found = codes >= 0
+    codes, n = codes[found], len(uniques)
+    sums = [np.bincount(codes, weights=w[found], minlength=n) for w in (persons, actual, predicted)]
+    low, high = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(low, codes, standard[found])
+    np.maximum.at(high, codes, standard[found])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(sums[2] > 0, sums[1] / sums[2], np.nan)
+    summary = pd.DataFrame({"level": [str(u) for u in uniques], "persons": sums[0],
+                            "actual": sums[1], "predicted": sums[2], "ratio": ratio,
+                            "standard_low": low, "standard_high": high})
+    if order is not None:
+        rank = {name: i for i, name in enumerate(order)}
+        summary = summary.iloc[np.argsort([rank[str(u)] for u in uniques], kind="stable")]
+    return summary.reset_index(drop=True)
+
+
 
 
 @dataclass(frozen=True, eq=False)

@@ -145,8 +145,10 @@ def _age_items(atoms: pd.DataFrame, min_cell_size: int) -> tuple[pd.DataFrame, l
     runs = [[b] for b in AGE_BANDS if b in by_band.index and by_band.loc[b, "persons"] > 0]
     notes = []
 
+    persons = by_band["persons"].to_dict()
+
     def size(run: list[str]) -> float:
-        return float(by_band.loc[run, "persons"].sum())
+        return float(sum(persons[band] for band in run))  # whole numbers: exact in any order
 
     while len(runs) > 1:
         small = next((i for i, run in enumerate(runs) if size(run) < min_cell_size), None)

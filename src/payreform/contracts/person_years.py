@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from payreform.errors import ContractError, ParameterError, closest
@@ -339,34 +338,35 @@ INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALL
 """DuckDB types of integer person identifiers (the fast duplicate screen applies to them)."""
 
 DENSE_KEYS_LIMIT = 1 << 28
-"""Largest key space (persons' identifier range x years) screened with a bitmap: 256 MB."""
+"""Largest key space (persons' identifier range x years) screened with bitmaps: 2**28 bits."""
 
 
 def _duplicates_in_dense_keys(source: DuckDBSource, cols: ColumnSQL) -> bool | None:
-    """Whether a person appears twice in a year, by marking each (identifier, year) in a bitmap.
+    """Whether a person appears twice in a year, by marking each identifier in one bitmap a year.
 
     Applies to integer identifiers in Parquet files and data frames (whose minimum and maximum
     cost nothing to find) whose range times the number of years is at most 16 times the rows (and
-    :data:`DENSE_KEYS_LIMIT`): one read of the two columns and a scatter, several times faster than
-    hashing every pair. Returns None where it does not apply (text identifiers, sparse ranges, text
-    files, which would be parsed twice), leaving the check to the hash aggregate.
+    :data:`DENSE_KEYS_LIMIT`): DuckDB's ``bitstring_agg`` sets one bit per identifier in each
+    year, and a year has a duplicate when it has more rows than bits set. One read of the two
+    columns, about twice as fast as hashing every pair. Returns None where it does not apply
+    (text identifiers, sparse ranges, text files, which would be parsed twice), leaving the
+    check to the hash aggregate.
     """
     if cols.type("person_id").upper() not in INTEGER_TYPES or source.kind not in ("parquet", "frame"):
         return None
-    pid, year = cols.raw("person_id"), f"CAST({cols.number('year')} AS BIGINT)"
+    pid = cols.raw("person_id")
+    year = (cols.raw("year") if cols.type("year").upper() in INTEGER_TYPES
+            else f"CAST({cols.number('year')} AS BIGINT)")  # plain columns: minimum and maximum from metadata
     low, high, rows, first, last = source.query(
         f"SELECT min({pid}), max({pid}), count(*), min({year}), max({year}) FROM raw").fetchone()
     if rows == 0:
         return False
-    years = int(last) - int(first) + 1
-    span = (int(high) - int(low) + 1) * years
-    if span > min(16 * rows, DENSE_KEYS_LIMIT):
+    width = int(high) - int(low) + 1
+    if width * (int(last) - int(first) + 1) > min(16 * rows, DENSE_KEYS_LIMIT):
         return None
-    keys = source.query(f"SELECT CAST(({pid} - {int(low)}) * {years} + ({year} - {int(first)}) AS BIGINT) AS k "
-                        "FROM raw").fetchnumpy()["k"]
-    seen = np.zeros(span, dtype=bool)
-    seen[keys] = True
-    return int(np.count_nonzero(seen)) < rows
+    return bool(source.query(
+        f"SELECT bool_or(bit_count(bits) < n) FROM (SELECT bitstring_agg(CAST({pid} - {int(low)} AS "
+        f"BIGINT), 0, {width - 1}) AS bits, count(*) AS n FROM raw GROUP BY {year})").fetchone()[0])
 
 
 def check_duplicates(source: DuckDBSource, cols: ColumnSQL) -> None:
