@@ -70,8 +70,8 @@ for key, value in result.glue_values().items():
 
 
 def show(name: str) -> None:
-    """Draw a figure of the result and save it as figures/<name>.png."""
-    plots.save(result.draw(name), output_dir, name)
+    """Draw a figure of the result, save it as figures/<name>.png and show that file."""
+    display(plots.saved_image(plots.save(result.draw(name), output_dir, name, close=True)))
 
 
 # %% [markdown]

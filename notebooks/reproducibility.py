@@ -90,8 +90,7 @@ ax.axhline(0.95, color="black", ls="--", lw=1)
 ax.set_ylim(0, 1)
 ax.set_ylabel("coverage of 95% intervals")
 ax.set_xlabel("")
-plots.save(fig, output_dir, "coverage")
-plt.show()
+display(plots.saved_image(plots.save(fig, output_dir, "coverage", close=True)))
 
 # %% [markdown]
 # With Newey-West errors at the default lag, the interval for the slope change covers the truth
@@ -130,8 +129,7 @@ for ax, term in zip(axes, ["beta2", "beta3"], strict=True):
     for (i, j), value in np.ndenumerate(heat.to_numpy()):
         ax.text(j, i, f"{value:.2f}"[1:], ha="center", va="center", fontsize=5.5)
 fig.colorbar(image, ax=axes, shrink=0.8)
-plots.save(fig, output_dir, "inference_coverage")
-plt.show()
+display(plots.saved_image(plots.save(fig, output_dir, "inference_coverage", close=True)))
 checked = _record.table(record, "goal")
 display(checked.style.format(precision=3).hide(axis="index"))
 figures = record["figures"]

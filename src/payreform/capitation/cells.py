@@ -16,7 +16,7 @@ same atoms and the same contract errors.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -343,11 +343,14 @@ def _canonical_atoms(raw: pd.DataFrame, schemes: dict[str, str], genders: dict[s
     """Map raw codes to labels, merge atoms that then coincide, sort (alike for every source)."""
     frame = raw.sort_values(["scheme_code", "year", "gender_code", "age", "n_diseases",
                              "disease_code", "inpatient"], kind="stable").reset_index(drop=True)
-    frame["scheme"] = frame["scheme_code"].map(lambda c: schemes.get(normal_code(c)))
-    frame["gender"] = frame["gender_code"].map(lambda c: genders.get(normal_code(c)))
+    def each_once(column: pd.Series, label: Callable[[Any], Any]) -> pd.Series:
+        return column.map({value: label(value) for value in column.unique()})  # once per code
+
+    frame["scheme"] = each_once(frame["scheme_code"], lambda c: schemes.get(normal_code(c)))
+    frame["gender"] = each_once(frame["gender_code"], lambda c: genders.get(normal_code(c)))
     lookup = codes.lookup()
-    frame["disease"] = frame["disease_code"].fillna("").map(lambda c: lookup.get(c, "?" if c
-                                                                                 else ""))
+    frame["disease"] = each_once(frame["disease_code"].fillna(""),
+                                 lambda c: lookup.get(c, "?" if c else ""))
     bad = (frame["scheme"].isna() | frame["gender"].isna() | (frame["disease"] == "?")
            | frame[["year", "age", "inpatient"]].isna().any(axis=1))
     if bad.any():  # only reachable with validate=False

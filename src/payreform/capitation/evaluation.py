@@ -160,7 +160,7 @@ def predictive_ratios(
                 "gender_age_group": (part["gender"].astype(str) + "-"
                                      + part["age_group"].astype(str)).to_numpy(),
                 "ocsd_group": part["ocsd_group"].map(
-                    lambda o, labels=labels: f"{o} {labels[o]}").to_numpy(),
+                    {o: f"{o} {name}" for o, name in labels.items()}).to_numpy(),
                 "disease": part["disease"].to_numpy(),
                 "predicted_tenth": tenth.to_numpy(),
             }

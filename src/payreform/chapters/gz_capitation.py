@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,10 +160,12 @@ def _read(data: Any, values: Mapping[str, Any], progress: ProgressCallback | Non
     from payreform.io.tables import check_data_path, file_sha256
 
     path = check_data_path(data)
-    cells = cap.cell_statistics(path, sheet=values["sheet"], **options)
-    reading = cells.reading
-    info = {"source": str(path.resolve()), "file": path.name, "rows": cells.rows,
-            "sha256": reading.get("sha256") or file_sha256(path)}
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hash while the engine scans (hashlib frees the GIL)
+        digest = pool.submit(file_sha256, path)
+        cells = cap.cell_statistics(path, sheet=values["sheet"], **options)
+        reading = cells.reading
+        info = {"source": str(path.resolve()), "file": path.name, "rows": cells.rows,
+                "sha256": reading.get("sha256") or digest.result()}
     info |= {k: reading[k] for k in ("encoding", "delimiter", "sheet") if reading.get(k)}
     return cells, info
 

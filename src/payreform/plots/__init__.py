@@ -11,7 +11,15 @@ from payreform.plots.capitation import (
     savings_figure,
     standards_heatmap,
 )
-from payreform.plots.common import CJK_FONTS, COLORS, FIGSIZE, chinese_font, save, set_theme
+from payreform.plots.common import (
+    CJK_FONTS,
+    COLORS,
+    FIGSIZE,
+    chinese_font,
+    save,
+    saved_image,
+    set_theme,
+)
 from payreform.plots.did import (
     event_study_figure,
     event_study_grid,
@@ -33,6 +41,6 @@ from payreform.plots.itsa import (
 __all__ = [
     "CJK_FONTS", "COLORS", "FIGSIZE", "annual_indicator_figure", "budget_figure", "calinski_harabasz_figure", "chinese_font",
     "coefficient_figure", "coefficient_grid", "event_study_figure", "event_study_grid", "honest_did_grid", "honest_did_figure", "itsa_figure",
-    "itsa_grid", "predictive_ratio_figure", "ratchet_figure", "residual_figure", "save", "savings_figure",
+    "itsa_grid", "predictive_ratio_figure", "ratchet_figure", "residual_figure", "save", "saved_image", "savings_figure",
     "seasonal_index_figure", "series_grid", "set_theme", "staggered_figure", "standards_heatmap",
 ]

@@ -7,6 +7,7 @@ not call ``plt.show()`` or change global settings. Notebooks call :func:`set_the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -81,10 +82,39 @@ def _grid(n: int, width: float = 11.5, height: float = 3.3) -> tuple[Figure, np.
     return fig, axes.flat[:n]
 
 
-def save(fig: Figure, directory: str | Path, name: str) -> str:
-    """Save ``fig`` as ``directory/figures/name.png`` and return the path."""
+def save(fig: Figure, directory: str | Path, name: str, *, close: bool = False) -> str:
+    """Save ``fig`` as ``directory/figures/name.png`` and return the path; ``close`` frees the
+    figure afterwards (so that a notebook does not draw it a second time)."""
     folder = Path(directory) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     fig.savefig(path)
+    if close:
+        plt.close(fig)
     return str(path)
+
+
+def saved_image(path: str | Path) -> Any:
+    """A saved PNG as an IPython image, shown at the figure's size on screen.
+
+    Showing the file written by :func:`save` (at ``savefig.dpi``) instead of letting the
+    notebook draw the figure again (at ``figure.dpi``) halves the time spent on figures, and
+    the page shows exactly the file the analyst receives, sharper for the higher resolution.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fig, ax = plt.subplots(figsize=(2, 1))
+    >>> with plt.rc_context({"figure.dpi": 100, "savefig.dpi": 200, "savefig.bbox": None}):
+    ...     image = saved_image(save(fig, tempfile.mkdtemp(), "demo", close=True))
+    ...     image.width
+    200
+    """
+    from IPython.display import Image
+
+    data = Path(path).read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path} is not a PNG file")
+    pixels = int.from_bytes(data[16:20], "big")  # width, from the PNG header (IHDR)
+    scale = plt.rcParams["figure.dpi"] / plt.rcParams["savefig.dpi"]
+    return Image(data=data, format="png", width=round(pixels * scale))
