@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: book test lint unit browser-deps fonts office-deps bench clean
+.PHONY: book test lint unit browser-deps fonts office-deps bench timings clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -104,6 +104,11 @@ bench: $(STAMP) spark
 	$(BIN)/python bench/calibrate_sanming.py --json bench/results/calibrate_sanming.json
 	$(BIN)/python bench/notebook_times.py --json bench/results/notebook_times.json
 	$(BIN)/python bench/gz_spark.py --json bench/results/gz_spark.json
+	$(BIN)/python bench/build_times.py --json bench/results/build_times.json
+
+## timings: how long the book build, the fast lane and the whole test suite take here (a few minutes)
+timings: $(STAMP)
+	$(BIN)/python bench/build_times.py
 
 clean:
 	rm -rf _build reports notebooks/reports .pytest_cache

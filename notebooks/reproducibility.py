@@ -219,6 +219,8 @@ for key, value in record["figures"].items():
 # statsmodels formula interface; `bench/did_speed.py` the CCMC event study against pyfixest;
 # `bench/notebook_times.py` executes each chapter notebook at its default parameters (target:
 # under 30 s on two cores). Each comparison alternates the two sides in one process.
+# `bench/build_times.py` (`make timings`) times this book's build from clean and the two test
+# lanes of `make test`, one after the other.
 
 # %%
 for name in ("itsa_speed", "did_speed"):
@@ -228,6 +230,12 @@ for name in ("itsa_speed", "did_speed"):
         glue(f"{name}_{key}", value, display=False)
 record = provenance("notebook_times")
 display(_record.table(record, "times").style.format(precision=1).hide(axis="index"))
+if (_record.RESULTS / "build_times.json").exists():  # absent only while it is being measured
+    record = provenance("build_times")
+    display(_record.table(record, "steps").style.format({"seconds": "{:.0f}", "target_seconds": "{:.0f}"},
+                                                        na_rep="").hide(axis="index"))
+else:
+    display(Markdown("*No stored build times yet: run `make timings`.*"))
 
 # %% [markdown]
 # ## Calibration of the synthetic data
