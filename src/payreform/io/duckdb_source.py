@@ -15,8 +15,9 @@ one. The reading rules are those of :mod:`payreform.io.rules`:
 - Excel workbooks (person-level workbooks are small by nature) are read once with
   :func:`~payreform.io.read_table` and registered in DuckDB.
 
-:class:`ColumnSQL` writes the SQL that reads a column as a number, as text or tests it for a
-missing value under these rules, whatever type the file gives the column.
+:class:`~payreform.io.sql_dialects.ColumnSQL` (re-exported here) writes the SQL that reads a
+column as a number, as text or tests it for a missing value under these rules, whatever type the
+file gives the column.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import codecs
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,145 +36,17 @@ from payreform.errors import ContractError
 from payreform.io.rules import (
     ENCODINGS,
     EXCEL_SUFFIXES,
-    MISSING_MARKERS,
     PARQUET_SUFFIXES,
     TEXT_SUFFIXES,
-    THOUSANDS_PATTERN,
     encoding_name,
     sniff_delimiter,
 )
+from payreform.io.sql_dialects import ColumnSQL, ident, missing_sql, number_sql, sql_text, text_sql
 
 __all__ = ["ColumnSQL", "DuckDBSource", "ident", "missing_sql", "number_sql", "sql_text",
            "text_sql"]
 
 _SNIFF_BYTES = 1 << 16
-_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                  "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL")
-
-
-def sql_text(value: Any) -> str:
-    """A SQL string literal.
-
-    Examples
-    --------
-    >>> sql_text("O'Neil")
-    "'O''Neil'"
-    """
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def ident(name: Any) -> str:
-    """A quoted SQL identifier (column names may hold spaces, quotes or Chinese characters).
-
-    Examples
-    --------
-    >>> ident('参保人编号')
-    '"参保人编号"'
-    """
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-_MARKERS_SQL = "(" + ", ".join(sql_text(m) for m in MISSING_MARKERS) + ")"
-
-
-def _is_numeric(sql_type: str) -> bool:
-    return sql_type.startswith(_NUMERIC_TYPES)
-
-
-def number_sql(column: str, sql_type: str) -> str:
-    """SQL of a column as DOUBLE: NULL when missing or not a number; ``1,234`` reads as 1234.
-
-    Examples
-    --------
-    >>> number_sql("age", "BIGINT")
-    'CAST("age" AS DOUBLE)'
-    """
-    name = ident(column)
-    if _is_numeric(sql_type):
-        return f"CAST({name} AS DOUBLE)"
-    if sql_type == "BOOLEAN":
-        return f"CAST(CAST({name} AS INTEGER) AS DOUBLE)"
-    text = f"trim(CAST({name} AS VARCHAR))"
-    pattern = sql_text(THOUSANDS_PATTERN)
-    return (f"coalesce(TRY_CAST({text} AS DOUBLE), CASE WHEN regexp_full_match({text}, "
-            f"{pattern}) THEN TRY_CAST(replace({text}, ',', '') AS DOUBLE) END)")
-
-
-def missing_sql(column: str, sql_type: str) -> str:
-    """SQL condition: the cell is missing (NULL, NaN, empty or a missing-value marker).
-
-    Examples
-    --------
-    >>> missing_sql("year", "INTEGER")
-    '("year" IS NULL)'
-    """
-    name = ident(column)
-    if sql_type in ("FLOAT", "DOUBLE", "REAL"):
-        return f"({name} IS NULL OR isnan({name}))"
-    if _is_numeric(sql_type) or sql_type == "BOOLEAN":
-        return f"({name} IS NULL)"
-    return f"({name} IS NULL OR trim(CAST({name} AS VARCHAR)) IN {_MARKERS_SQL})"
-
-
-def text_sql(column: str, sql_type: str) -> str:
-    """SQL of a column as trimmed text (whole-number doubles without ``.0``; NULL if missing).
-
-    Examples
-    --------
-    >>> text_sql("gender", "BIGINT")
-    'CAST("gender" AS VARCHAR)'
-    """
-    name = ident(column)
-    if sql_type in ("FLOAT", "DOUBLE", "REAL"):
-        return (f"CASE WHEN isnan({name}) THEN NULL WHEN {name} = round({name}) "
-                f"THEN CAST(CAST({name} AS BIGINT) AS VARCHAR) ELSE CAST({name} AS VARCHAR) END")
-    if _is_numeric(sql_type) or sql_type == "BOOLEAN":
-        return f"CAST({name} AS VARCHAR)"
-    text = f"trim(CAST({name} AS VARCHAR))"
-    return f"CASE WHEN {text} IN {_MARKERS_SQL} THEN NULL ELSE {text} END"
-
-
-@dataclass(frozen=True)
-class ColumnSQL:
-    """SQL expressions for the columns of a source, by the names a chapter uses for them.
-
-    ``mapping`` is chapter name -> column name in the data; ``types`` is column name -> DuckDB
-    type (from :meth:`DuckDBSource.describe`).
-
-    Examples
-    --------
-    >>> cols = ColumnSQL({"age": "年龄"}, {"年龄": "VARCHAR"})
-    >>> cols.raw("age")
-    '"年龄"'
-    """
-
-    mapping: Mapping[str, str]
-    types: Mapping[str, str]
-
-    def name(self, key: str) -> str:
-        """The column's name in the data."""
-        return self.mapping[key]
-
-    def raw(self, key: str) -> str:
-        """The column as stored."""
-        return ident(self.mapping[key])
-
-    def type(self, key: str) -> str:
-        """The column's DuckDB type."""
-        return self.types[self.mapping[key]]
-
-    def number(self, key: str) -> str:
-        """The column as DOUBLE (see :func:`number_sql`)."""
-        return number_sql(self.mapping[key], self.type(key))
-
-    def missing(self, key: str) -> str:
-        """Condition: the column's cell is missing (see :func:`missing_sql`)."""
-        return missing_sql(self.mapping[key], self.type(key))
-
-    def text(self, key: str) -> str:
-        """The column as trimmed text (see :func:`text_sql`)."""
-        return text_sql(self.mapping[key], self.type(key))
-
 
 class DuckDBSource:
     """A DuckDB connection holding the data as views ``raw`` and ``raw_numbered``.

@@ -13,7 +13,7 @@ follows:
   file line by line: a quoted field holding a line break is not supported (DuckDB reads it);
 - a cell holding one of :data:`~payreform.io.rules.MISSING_MARKERS` is missing; numbers may be
   written with thousands separators; text is read as a number exactly when DuckDB reads it as
-  one (:func:`spark_number_sql`);
+  one (:data:`payreform.io.sql_dialects.SPARK`);
 - Excel workbooks are read once with :func:`~payreform.io.read_table` and handed to Spark.
 
 Rows are numbered in file order (``__row``, 0-based) only when an offending row has to be
@@ -37,6 +37,7 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,21 +45,18 @@ import numpy as np
 import pandas as pd
 
 from payreform.errors import ContractError, ParameterError
-from payreform.io.duckdb_source import ColumnSQL
 from payreform.io.rules import (
     ENCODINGS,
     EXCEL_SUFFIXES,
-    MISSING_MARKERS,
     PARQUET_SUFFIXES,
     TEXT_SUFFIXES,
-    THOUSANDS_PATTERN,
     encoding_name,
     sniff_delimiter,
 )
+from payreform.io.sql_dialects import SPARK, ColumnSQL, Dialect, spark_ident, spark_text
 
 __all__ = ["SPARK_MASTER", "SparkColumnSQL", "SparkSource", "check_master", "read_failure",
-           "spark_ident", "spark_missing_sql", "spark_number_sql", "spark_session", "spark_text",
-           "spark_text_sql"]
+           "spark_ident", "spark_session", "spark_text"]
 
 SPARK_MASTER = "local[2]"
 """Default master: Spark inside this process on two cores."""
@@ -66,7 +64,6 @@ SPARK_MASTER = "local[2]"
 _MASTER = re.compile(r"^(local(\[(\d+|\*)(,\s*\d+)?\])?|local-cluster\[\d+,\s*\d+,\s*\d+\]|"
                      r"(spark|k8s|mesos)://\S+|yarn)$")
 _SNIFF_BYTES = 1 << 16
-_NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
 _PANDAS_WARNING = "PySpark does not yet fully support pandas"
 _QUIET_LOG = """status = off
 appender.quiet.type = Console
@@ -82,106 +79,9 @@ logger.repl.level = off
 _PARTITION_BITS = 33  # monotonically_increasing_id(): partition index << 33 + row in partition
 
 
-def spark_text(value: Any) -> str:
-    """A Spark SQL string literal.
-
-    Examples
-    --------
-    >>> print(spark_text("O'Neil \\\\ 1"))
-    'O\\'Neil \\\\ 1'
-    """
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def spark_ident(name: Any) -> str:
-    """A quoted Spark SQL identifier.
-
-    Examples
-    --------
-    >>> spark_ident("参保人 编号")
-    '`参保人 编号`'
-    """
-    return "`" + str(name).replace("`", "``") + "`"
-
-
-_MARKERS = "(" + ", ".join(spark_text(m) for m in MISSING_MARKERS) + ")"
-# Java's `$` also matches before a final line break; DuckDB's full match does not.
-_THOUSANDS = spark_text(THOUSANDS_PATTERN.removesuffix("$") + r"\z")
-
-
-def _is_numeric(spark_type: str) -> bool:
-    return spark_type.startswith(_NUMERIC)
-
-
-_SUFFIXED = spark_text(r"[0-9.][dDfF]\s*$")  # Java reads 1d and 1f as numbers, DuckDB does not
-_UNDERSCORE = spark_text("(?<=[0-9])_(?=[0-9])")  # DuckDB reads 1_000 as 1000
-
-
-def _parse_double(text: str) -> str:
-    """Text as DOUBLE where DuckDB reads it as one: Java's ``1d``/``1f`` suffixes refused,
-    ``1_000`` and ``+nan`` accepted."""
-    return (f"CASE WHEN {text} RLIKE {_SUFFIXED} THEN NULL "
-            f"WHEN lower({text}) IN ('+nan', '-nan') THEN CAST('NaN' AS DOUBLE) "
-            f"ELSE try_cast(regexp_replace({text}, {_UNDERSCORE}, '') AS DOUBLE) END")
-
-
-def spark_number_sql(column: str, spark_type: str) -> str:
-    """Spark SQL of a column as DOUBLE: NULL when missing or not a number; ``1,234`` is 1234.
-
-    Examples
-    --------
-    >>> spark_number_sql("age", "bigint")
-    'CAST(`age` AS DOUBLE)'
-    """
-    name = spark_ident(column)
-    if _is_numeric(spark_type):
-        return f"CAST({name} AS DOUBLE)"
-    if spark_type == "boolean":
-        return f"CAST(CAST({name} AS INT) AS DOUBLE)"
-    text = f"trim(CAST({name} AS STRING))"
-    plain = f"replace({text}, ',', '')"
-    return (f"coalesce({_parse_double(text)}, CASE WHEN {text} RLIKE {_THOUSANDS} THEN "
-            f"{_parse_double(plain)} END)")
-
-
-def spark_missing_sql(column: str, spark_type: str) -> str:
-    """Spark SQL condition: the cell is missing (NULL, NaN, empty or a missing-value marker).
-
-    Examples
-    --------
-    >>> spark_missing_sql("year", "int")
-    '(`year` IS NULL)'
-    """
-    name = spark_ident(column)
-    if spark_type in ("float", "double"):
-        return f"({name} IS NULL OR isnan({name}))"
-    if _is_numeric(spark_type) or spark_type == "boolean":
-        return f"({name} IS NULL)"
-    return f"({name} IS NULL OR trim(CAST({name} AS STRING)) IN {_MARKERS})"
-
-
-def spark_text_sql(column: str, spark_type: str) -> str:
-    """Spark SQL of a column as trimmed text (whole-number doubles without ``.0``; NULL if
-    missing).
-
-    Examples
-    --------
-    >>> spark_text_sql("gender", "tinyint")
-    'CAST(`gender` AS STRING)'
-    """
-    name = spark_ident(column)
-    if spark_type in ("float", "double"):
-        return (f"CASE WHEN isnan({name}) THEN NULL WHEN {name} = round({name}) "
-                f"THEN CAST(try_cast({name} AS BIGINT) AS STRING) "
-                f"ELSE CAST({name} AS STRING) END")
-    if _is_numeric(spark_type) or spark_type == "boolean":
-        return f"CAST({name} AS STRING)"
-    text = f"trim(CAST({name} AS STRING))"
-    return f"CASE WHEN {text} IN {_MARKERS} THEN NULL ELSE {text} END"
-
-
+@dataclass(frozen=True)
 class SparkColumnSQL(ColumnSQL):
-    """:class:`~payreform.io.duckdb_source.ColumnSQL` in Spark SQL (``types`` are Spark's
+    """:class:`~payreform.io.sql_dialects.ColumnSQL` in Spark SQL (``types`` are Spark's
     simple type names, from :meth:`SparkSource.describe`).
 
     Examples
@@ -190,21 +90,7 @@ class SparkColumnSQL(ColumnSQL):
     '`年龄`'
     """
 
-    def raw(self, key: str) -> str:
-        """The column as stored."""
-        return spark_ident(self.mapping[key])
-
-    def number(self, key: str) -> str:
-        """The column as DOUBLE (see :func:`spark_number_sql`)."""
-        return spark_number_sql(self.mapping[key], self.type(key))
-
-    def missing(self, key: str) -> str:
-        """Condition: the column's cell is missing (see :func:`spark_missing_sql`)."""
-        return spark_missing_sql(self.mapping[key], self.type(key))
-
-    def text(self, key: str) -> str:
-        """The column as trimmed text (see :func:`spark_text_sql`)."""
-        return spark_text_sql(self.mapping[key], self.type(key))
+    dialect: Dialect = field(default=SPARK, repr=False)
 
 
 # ----------------------------------------------------------------------------- sessions
