@@ -48,3 +48,16 @@ def test_dense_duplicate_is_reported_with_its_rows():
     with pytest.raises(ContractError, match=r"person '8' appears more than once in year 2021 \(row 3 and row 5\)"):
         check(frame)
     check(frame.assign(year=[2021, 2021, 2021, 2022]))  # the same person in another year is fine
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_screen_reads_years_stored_as_decimals_and_large_identifiers(seed):
+    """Years held as floating-point numbers (2021.0, as many exports write them) and identifiers
+    far from zero take the bitmap screen too, with the brute-force answer."""
+    rng = np.random.default_rng(100 + seed)
+    n = 300
+    frame = pd.DataFrame({"person_id": rng.integers(0, 250, n) + 4_000_000_000_000,
+                          "year": rng.integers(2018, 2021, n).astype(float)})
+    if seed % 2 == 0:
+        frame = frame.drop_duplicates()
+    assert screen(frame) == bool(frame.duplicated().any())
