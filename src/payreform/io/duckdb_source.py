@@ -35,9 +35,7 @@ import pandas as pd
 from payreform.errors import ContractError
 from payreform.io.rules import (
     ENCODINGS,
-    EXCEL_SUFFIXES,
-    PARQUET_SUFFIXES,
-    TEXT_SUFFIXES,
+    data_file,
     encoding_name,
     sniff_delimiter,
 )
@@ -116,33 +114,18 @@ class DuckDBSource:
         if not isinstance(data, (str, os.PathLike)):
             raise ContractError(
                 "data must be a pandas DataFrame or the path of a CSV, Excel or Parquet file")
-        path = Path(data)
-        if not path.exists():
-            raise ContractError(f"file '{path}' does not exist; check the path")
-        if path.is_dir():
-            raise ContractError(f"'{path}' is a folder; give the path of a CSV, Excel or Parquet "
-                                "file")
+        path, self.kind = data_file(data, sheet)
         self.path, self.label = path, str(path)
-        suffix = path.suffix.lower()
-        if sheet is not None and suffix not in EXCEL_SUFFIXES:
-            raise ContractError(f"parameter 'sheet' applies to Excel workbooks; '{path.name}' is "
-                                "not one")
-        if suffix in PARQUET_SUFFIXES:
-            self.kind = "parquet"
-        elif suffix in TEXT_SUFFIXES:
-            self.kind = "csv"
+        if self.kind == "csv":
             if path.stat().st_size == 0:
                 raise ContractError(f"file '{path.name}' is empty; export the records again")
             self._sniff()
-        elif suffix in EXCEL_SUFFIXES:
+        elif self.kind == "excel":
             from payreform.io.tables import read_table
 
             table = read_table(path, sheet=sheet)
-            self.kind, self.sheet, self.sha256 = "excel", table.sheet, table.sha256
+            self.sheet, self.sha256 = table.sheet, table.sha256
             self._frame = _text_for_mixed(table.frame)
-        else:
-            raise ContractError(f"file '{path.name}' has the suffix '{suffix}'; give a .csv, "
-                                ".xlsx/.xls or .parquet file")
 
     def _sniff(self) -> None:
         """Encoding and delimiter from the start of the file (the rules of io.rules)."""

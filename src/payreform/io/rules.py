@@ -8,6 +8,7 @@ every chapter whatever engine scans it.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -75,3 +76,31 @@ def sniff_delimiter(text: str) -> str:
         counts = {d: header.count(d) for d in DELIMITERS}
         best = max(counts, key=counts.get)
         return best if counts[best] > 0 else ","
+
+
+def data_file(data: str | os.PathLike, sheet: str | None = None) -> tuple[Path, str]:
+    """The path of a data file and its kind (``parquet``, ``csv`` or ``excel``, by suffix), or a
+    one-line :class:`ContractError` (missing file, folder, unknown suffix, ``sheet`` given for a
+    file that is not a workbook). Every scanning engine opens files through this.
+
+    Examples
+    --------
+    >>> data_file("no/such/file.csv")
+    Traceback (most recent call last):
+    ...
+    payreform.errors.ContractError: file 'no/such/file.csv' does not exist; check the path
+    """
+    path = Path(data)
+    if not path.exists():
+        raise ContractError(f"file '{path}' does not exist; check the path")
+    if path.is_dir():
+        raise ContractError(f"'{path}' is a folder; give the path of a CSV, Excel or Parquet file")
+    suffix = path.suffix.lower()
+    if sheet is not None and suffix not in EXCEL_SUFFIXES:
+        raise ContractError(f"parameter 'sheet' applies to Excel workbooks; '{path.name}' is not one")
+    kinds = {**dict.fromkeys(PARQUET_SUFFIXES, "parquet"), **dict.fromkeys(TEXT_SUFFIXES, "csv"),
+             **dict.fromkeys(EXCEL_SUFFIXES, "excel")}
+    if suffix not in kinds:
+        raise ContractError(f"file '{path.name}' has the suffix '{suffix}'; give a .csv, "
+                            ".xlsx/.xls or .parquet file")
+    return path, kinds[suffix]

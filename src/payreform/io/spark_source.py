@@ -47,9 +47,7 @@ import pandas as pd
 from payreform.errors import ContractError, ParameterError
 from payreform.io.rules import (
     ENCODINGS,
-    EXCEL_SUFFIXES,
-    PARQUET_SUFFIXES,
-    TEXT_SUFFIXES,
+    data_file,
     encoding_name,
     sniff_delimiter,
 )
@@ -276,37 +274,23 @@ class SparkSource:
         if not isinstance(data, (str, os.PathLike)):
             raise ContractError("data must be a pandas or Spark DataFrame or the path of a CSV, "
                                 "Excel or Parquet file")
-        path = Path(data)
-        if not path.exists():
-            raise ContractError(f"file '{path}' does not exist; check the path")
-        if path.is_dir():
-            raise ContractError(f"'{path}' is a folder; give the path of a CSV, Excel or Parquet "
-                                "file")
+        path, self.kind = data_file(data, sheet)
         self.path, self.label = path, str(path)
-        suffix = path.suffix.lower()
-        if sheet is not None and suffix not in EXCEL_SUFFIXES:
-            raise ContractError(f"parameter 'sheet' applies to Excel workbooks; '{path.name}' is "
-                                "not one")
-        if suffix in PARQUET_SUFFIXES:
-            self.kind = "parquet"
+        if self.kind == "parquet":
             try:
                 self.raw = self.spark.read.parquet(str(path.resolve()))
                 self.raw.schema  # noqa: B018 - reads the footer now, to report a bad file here
             except Exception as error:
                 raise ContractError(f"file '{path.name}' could not be read as Parquet "
                                     f"({_first_line(error)}); export it again") from None
-        elif suffix in TEXT_SUFFIXES:
-            self.kind = "csv"
+        elif self.kind == "csv":
             self._open_csv()
-        elif suffix in EXCEL_SUFFIXES:
+        else:
             from payreform.io.tables import read_table
 
             table = read_table(path, sheet=sheet)
-            self.kind, self.sheet, self.sha256 = "excel", table.sheet, table.sha256
+            self.sheet, self.sha256 = table.sheet, table.sha256
             self._from_pandas(table.frame)
-        else:
-            raise ContractError(f"file '{path.name}' has the suffix '{suffix}'; give a .csv, "
-                                ".xlsx/.xls or .parquet file")
 
     def _from_pandas(self, frame: pd.DataFrame) -> None:
         """Hand a pandas frame to Spark through Arrow, with each row's position in ``__row``;
