@@ -22,7 +22,6 @@ file gives the column.
 
 from __future__ import annotations
 
-import codecs
 import os
 import shutil
 import tempfile
@@ -37,14 +36,14 @@ from payreform.io.rules import (
     ENCODINGS,
     data_file,
     encoding_name,
-    sniff_delimiter,
+    sniff_text_file,
+    transcode_gbk,
 )
 from payreform.io.sql_dialects import ColumnSQL, ident, missing_sql, number_sql, sql_text, text_sql
 
 __all__ = ["ColumnSQL", "DuckDBSource", "ident", "missing_sql", "number_sql", "sql_text",
            "text_sql"]
 
-_SNIFF_BYTES = 1 << 16
 
 class DuckDBSource:
     """A DuckDB connection holding the data as views ``raw`` and ``raw_numbered``.
@@ -129,22 +128,7 @@ class DuckDBSource:
 
     def _sniff(self) -> None:
         """Encoding and delimiter from the start of the file (the rules of io.rules)."""
-        with open(self.path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-        text = None
-        for encoding in ENCODINGS:
-            try:
-                text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-            except UnicodeDecodeError:
-                continue
-            self.encoding = encoding_name(encoding)
-            break
-        if text is None:
-            raise ContractError(f"file '{self.path.name}' is neither UTF-8 nor GBK text; save it "
-                                "again as 'CSV UTF-8'")
-        if not text.strip():
-            raise ContractError(f"file '{self.path.name}' is empty; export the records again")
-        self.delimiter = sniff_delimiter(text)
+        self.encoding, self.delimiter = sniff_text_file(self.path)
         if self.encoding != "utf-8":
             self._transcode()
 
@@ -154,16 +138,7 @@ class DuckDBSource:
             raise ContractError(f"file '{self.path.name}' is neither UTF-8 nor GBK text; save it "
                                 "again as 'CSV UTF-8'")
         self._tmpdir = tempfile.mkdtemp(prefix="payreform_csv_")
-        decoder = codecs.getincrementaldecoder(ENCODINGS[-1])()
-        try:
-            with open(self.path, "rb") as source, open(self._csv_path(), "w", encoding="utf-8",
-                                                        newline="") as target:
-                for block in iter(lambda: source.read(1 << 22), b""):
-                    target.write(decoder.decode(block))
-                target.write(decoder.decode(b"", final=True))
-        except UnicodeDecodeError:
-            raise ContractError(f"file '{self.path.name}' is neither UTF-8 nor GBK text; save it "
-                                "again as 'CSV UTF-8'") from None
+        transcode_gbk(self.path, self._csv_path())
         self.encoding = encoding_name(ENCODINGS[-1])
 
     def _csv_path(self) -> Path:

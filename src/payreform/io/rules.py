@@ -7,6 +7,7 @@ every chapter whatever engine scans it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
@@ -104,3 +105,51 @@ def data_file(data: str | os.PathLike, sheet: str | None = None) -> tuple[Path, 
         raise ContractError(f"file '{path.name}' has the suffix '{suffix}'; give a .csv, "
                             ".xlsx/.xls or .parquet file")
     return path, kinds[suffix]
+
+
+SNIFF_BYTES = 1 << 16
+"""Bytes read from the start of a text file to find its encoding and delimiter."""
+
+
+def _not_text(path: Path) -> ContractError:
+    return ContractError(f"file '{path.name}' is neither UTF-8 nor GBK text; save it again as "
+                         "'CSV UTF-8'")
+
+
+def sniff_text_file(path: Path) -> tuple[str, str]:
+    """Encoding (``utf-8`` or ``gbk``, by :data:`ENCODINGS`) and delimiter of a text table, from
+    its first :data:`SNIFF_BYTES` bytes; a one-line :class:`ContractError` for a file that is
+    neither encoding or holds nothing. A GBK byte further on is found by the reader.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_bytes("年度;人数\\n2020;3\\n".encode("gbk"))
+    >>> sniff_text_file(path)
+    ('gbk', ';')
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    for encoding in ENCODINGS:
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        if not text.strip():
+            raise ContractError(f"file '{path.name}' is empty; export the records again")
+        return encoding_name(encoding), sniff_delimiter(text)
+    raise _not_text(path)
+
+
+def transcode_gbk(path: Path, target: Path) -> None:
+    """Write a UTF-8 copy of the GBK (GB18030) text file ``path`` to ``target``, in blocks (the
+    input is never modified); a one-line :class:`ContractError` if it is not GBK text either."""
+    decoder = codecs.getincrementaldecoder(ENCODINGS[-1])()
+    try:
+        with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as out:
+            for block in iter(lambda: source.read(1 << 22), b""):
+                out.write(decoder.decode(block))
+            out.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        raise _not_text(path) from None

@@ -49,7 +49,8 @@ from payreform.io.rules import (
     ENCODINGS,
     data_file,
     encoding_name,
-    sniff_delimiter,
+    sniff_text_file,
+    transcode_gbk,
 )
 from payreform.io.sql_dialects import SPARK, ColumnSQL, Dialect, spark_ident, spark_text
 
@@ -61,7 +62,6 @@ SPARK_MASTER = "local[2]"
 
 _MASTER = re.compile(r"^(local(\[(\d+|\*)(,\s*\d+)?\])?|local-cluster\[\d+,\s*\d+,\s*\d+\]|"
                      r"(spark|k8s|mesos)://\S+|yarn)$")
-_SNIFF_BYTES = 1 << 16
 _PANDAS_WARNING = "PySpark does not yet fully support pandas"
 _QUIET_LOG = """status = off
 appender.quiet.type = Console
@@ -316,23 +316,7 @@ class SparkSource:
     def _open_csv(self) -> None:
         if self.path.stat().st_size == 0:
             raise ContractError(f"file '{self.path.name}' is empty; export the records again")
-        with open(self.path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-        text, encoding = None, None
-        for candidate in ENCODINGS:
-            try:
-                text = codecs.getincrementaldecoder(candidate)().decode(head, final=False)
-            except UnicodeDecodeError:
-                continue
-            encoding = candidate
-            break
-        if text is None:
-            raise ContractError(f"file '{self.path.name}' is neither UTF-8 nor GBK text; save it "
-                                "again as 'CSV UTF-8'")
-        if not text.strip():
-            raise ContractError(f"file '{self.path.name}' is empty; export the records again")
-        self.delimiter = sniff_delimiter(text)
-        self.encoding = encoding_name(encoding)
+        self.encoding, self.delimiter = sniff_text_file(self.path)
         csv_path = self.path
         if self.encoding != "utf-8" or not _is_utf8(self.path):
             csv_path = self._transcode()
@@ -345,16 +329,7 @@ class SparkSource:
         """A UTF-8 copy of a GBK file in a private temporary folder."""
         self._tmpdir = tempfile.mkdtemp(prefix="payreform_csv_")
         target_path = Path(self._tmpdir) / "utf8.csv"
-        decoder = codecs.getincrementaldecoder(ENCODINGS[-1])()
-        try:
-            with open(self.path, "rb") as source, open(target_path, "w", encoding="utf-8",
-                                                        newline="") as target:
-                for block in iter(lambda: source.read(1 << 22), b""):
-                    target.write(decoder.decode(block))
-                target.write(decoder.decode(b"", final=True))
-        except UnicodeDecodeError:
-            raise ContractError(f"file '{self.path.name}' is neither UTF-8 nor GBK text; save it "
-                                "again as 'CSV UTF-8'") from None
+        transcode_gbk(self.path, target_path)
         self.encoding = encoding_name(ENCODINGS[-1])
         return target_path
 
